@@ -1,0 +1,49 @@
+# llm-analytics: `make demo` builds a sample warehouse on DuckDB; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DBT_PROFILES_DIR := $(CURDIR)
+export LLM_ANALYTICS_PROJECT_DIR := $(CURDIR)
+DUCKDB_PATH ?= data/warehouse.duckdb
+export DUCKDB_PATH
+SAMPLE_DIR ?= data/sample
+REQUESTS ?= 200000
+USERS ?= 3000
+DAYS ?= 28
+
+.PHONY: install demo test lint unit-python dbt-duckdb dbt-postgres prices clean
+
+$(BIN)/llm-analytics: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(BIN)/llm-analytics  ## Create .venv and install the package with its dev tools
+
+demo: install  ## Generate sample data, load it, build every model and test on DuckDB
+	rm -f $(DUCKDB_PATH)
+	$(BIN)/llm-analytics generate --out $(SAMPLE_DIR) --requests $(REQUESTS) --users $(USERS) --days $(DAYS)
+	$(BIN)/llm-analytics load $(SAMPLE_DIR) --target duckdb
+	$(BIN)/dbt build --target duckdb
+	-$(BIN)/dbt source freshness --target duckdb
+	@echo
+	@echo "Done. The warehouse is $(CURDIR)/$(DUCKDB_PATH)"
+	@echo "Marts are in its schema 'marts' (fct_llm_requests, fct_llm_sessions, fct_feedback, dim_users, ...);"
+	@echo "rejected rows with their reason are in intermediate.int_rejected_rows."
+	@echo "Try: $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(DUCKDB_PATH)', read_only=True).sql('select * from marts.fct_llm_sessions limit 5'))\""
+
+lint: install  ## ruff on the Python, sqlfluff on models/ and macros/
+	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff format --check scripts tests
+	$(BIN)/sqlfluff lint models macros tests --disable-progress-bar
+
+test: install lint  ## Every test: lint, pytest (DuckDB and PostgreSQL, dbt builds included)
+	$(BIN)/pytest -q -p no:cacheprovider tests/python
+
+prices: install  ## Regenerate the pricing seeds from genai-prices (keeps price history)
+	$(BIN)/llm-analytics prices
+
+clean:
+	rm -rf target logs data/warehouse.duckdb $(SAMPLE_DIR)

@@ -1,0 +1,72 @@
+{#- Engine differences live here, behind adapter.dispatch. A new engine needs only a
+    `<adapter>__<macro>` implementation of each macro below; the models never change.
+    See ../shared/ENGINES.md in the workspace for the measured differences. -#}
+
+{#- A 64-bit float. dbt.type_float() is 4-byte on DuckDB and Spark, so we use our own. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'llm_analytics')()) }}
+{%- endmacro %}
+{% macro default__type_double() -%}double precision{%- endmacro %}
+{% macro spark__type_double() -%}double{%- endmacro %}
+
+{#- Lower-case hex SHA-256 of a text expression. -#}
+{% macro sha256_hex(expr) -%}
+    {{ return(adapter.dispatch('sha256_hex', 'llm_analytics')(expr)) }}
+{%- endmacro %}
+{% macro default__sha256_hex(expr) -%}sha256({{ expr }}){%- endmacro %}
+{% macro postgres__sha256_hex(expr) -%}encode(sha256(convert_to({{ expr }}, 'UTF8')), 'hex'){%- endmacro %}
+{% macro spark__sha256_hex(expr) -%}sha2({{ expr }}, 256){%- endmacro %}
+
+{#- Replace every match of a regular expression (RE2 / POSIX subset: use [0-9], not \d). -#}
+{% macro regexp_replace_all(expr, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'llm_analytics')(expr, pattern, replacement)) }}
+{%- endmacro %}
+{% macro default__regexp_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+{% macro spark__regexp_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}')
+{%- endmacro %}
+
+{#- A text field of a JSON document held as text; path given as a list of keys. -#}
+{% macro json_extract_text(expr, keys) -%}
+    {{ return(adapter.dispatch('json_extract_text', 'llm_analytics')(expr, keys)) }}
+{%- endmacro %}
+{% macro default__json_extract_text(expr, keys) -%}
+    json_extract_string({{ expr }}, '$.{{ keys | join(".") }}')
+{%- endmacro %}
+{% macro postgres__json_extract_text(expr, keys) -%}
+    (case when {{ expr }} ~ '^\s*\{' then cast({{ expr }} as json) #>> '{ {{- keys | join(",") -}} }' end)
+{%- endmacro %}
+{% macro spark__json_extract_text(expr, keys) -%}
+    get_json_object({{ expr }}, '$.{{ keys | join(".") }}')
+{%- endmacro %}
+
+{#- Division that yields null instead of an error (Postgres, Spark) or inf (DuckDB) on zero,
+    and never integer division (Postgres truncates 7 / 2 to 3). -#}
+{% macro safe_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ type_double() }}) / nullif(cast({{ denominator }} as {{ type_double() }}), 0))
+{%- endmacro %}
+
+{#- Exact continuous percentile (linear interpolation), an aggregate. Cast to double first:
+    DuckDB keeps a DECIMAL's scale otherwise. -#}
+{% macro percentile_cont(expr, fraction) -%}
+    {{ return(adapter.dispatch('percentile_cont', 'llm_analytics')(expr, fraction)) }}
+{%- endmacro %}
+{% macro default__percentile_cont(expr, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by cast({{ expr }} as {{ type_double() }}))
+{%- endmacro %}
+
+{#- Seconds between two timestamps, as a double (sub-second precision kept where the engine has it). -#}
+{% macro seconds_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('seconds_between', 'llm_analytics')(start_ts, end_ts)) }}
+{%- endmacro %}
+{% macro default__seconds_between(start_ts, end_ts) -%}
+    cast(extract(epoch from ({{ end_ts }} - {{ start_ts }})) as {{ type_double() }})
+{%- endmacro %}
+{% macro duckdb__seconds_between(start_ts, end_ts) -%}
+    cast(epoch({{ end_ts }}) - epoch({{ start_ts }}) as {{ type_double() }})
+{%- endmacro %}
+{% macro spark__seconds_between(start_ts, end_ts) -%}
+    cast(unix_millis({{ end_ts }}) - unix_millis({{ start_ts }}) as double) / 1000
+{%- endmacro %}

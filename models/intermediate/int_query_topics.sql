@@ -1,0 +1,56 @@
+-- One topic per distinct query (by query_hash): the first matching keyword of the
+-- query_topics seed, by priority; 'other' when none matches. Computed once per distinct
+-- query rather than once per request.
+
+with
+
+requests as (
+
+    select * from {{ ref('stg_llm__requests') }}
+
+),
+
+keywords as (
+
+    select * from {{ ref('query_topics') }}
+
+),
+
+queries as (
+
+    select
+        query_hash,
+        min(query_text_redacted) as query_text_redacted
+    from requests
+    where query_hash is not null
+    group by query_hash
+
+),
+
+matches as (
+
+    select
+        queries.query_hash,
+        keywords.topic,
+        row_number() over (
+            partition by queries.query_hash
+            order by keywords.priority, keywords.keyword
+        ) as match_rank
+    from queries
+    inner join keywords
+        on {{ dbt.position('lower(keywords.keyword)', 'queries.query_text_redacted') }} > 0
+
+),
+
+final as (
+
+    select
+        queries.query_hash,
+        coalesce(matches.topic, 'other') as query_topic
+    from queries
+    left join matches
+        on queries.query_hash = matches.query_hash and matches.match_rank = 1
+
+)
+
+select * from final

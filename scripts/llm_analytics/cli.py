@@ -1,0 +1,134 @@
+"""The one command-line entry point: `llm-analytics <command>`.
+
+Expected failures (bad input, unreachable warehouse) print one clear message and exit 2 (1 for a
+refused file), never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .project import TARGETS, UserError, load_target, project_dir
+
+app = typer.Typer(
+    help="LLM product analytics warehouse: generate sample data, load raw files, refresh prices.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+TargetOpt = Annotated[str, typer.Option("--target", "-t", help=f"Warehouse: one of {', '.join(TARGETS)}.")]
+
+
+def _fail(exc: Exception, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder to write one file per raw table to.")] = Path(
+        "data/sample"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 42,
+    days: Annotated[int, typer.Option(min=1, help="Days of traffic.")] = 28,
+    users: Annotated[int, typer.Option(min=1, help="Number of users.")] = 2_000,
+    requests: Annotated[
+        int, typer.Option(min=1, help="LLM calls to generate (before duplicates).")
+    ] = 100_000,
+    start: Annotated[str, typer.Option(help="First day (UTC), YYYY-MM-DD.")] = "2026-10-01",
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Also write JSONL files.")] = False,
+) -> None:
+    """Generate deterministic sample data (Parquet per raw table) with planted incidents and dirt."""
+    from .generate import CHUNK_REQUESTS
+    from .generate import generate as run
+
+    try:
+        start_dt = dt.datetime.fromisoformat(start)
+    except ValueError:
+        _fail(UserError(f"--start {start!r} is not a date (YYYY-MM-DD)"))
+    from rich.progress import Progress
+
+    chunks = -(-requests // CHUNK_REQUESTS)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("generating", total=chunks)
+
+        def tick():
+            while True:
+                progress.advance(task)
+                yield None
+
+        summary = run(out, seed, days, users, requests, start_dt, jsonl, tick())
+    table = RichTable(title=f"sample data in {out}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in summary.rows.items():
+        table.add_row(name, f"{rows:,}")
+    Console().print(table)
+
+
+@app.command()
+def load(
+    path: Annotated[Path, typer.Argument(help="A file or a folder of .parquet / .jsonl / .csv files.")],
+    target: TargetOpt = "duckdb",
+    table: Annotated[
+        str | None, typer.Option(help="Raw table for every file (default: from the file name).")
+    ] = None,
+) -> None:
+    """Load raw files into the raw schema: checked against the contract, idempotent, all or nothing."""
+    from .loader import ContractError
+    from .loader import load as run
+
+    try:
+        files = run(path, load_target(target), table)
+    except ContractError as exc:
+        _fail(exc, 1)
+    except UserError as exc:
+        _fail(exc)
+    out = RichTable(title=f"load into {target}")
+    for col in ("file", "table", "rows", "status"):
+        out.add_column(col)
+    for f in files:
+        out.add_row(str(f.path), f"raw.{f.table.name}", f"{f.rows:,}", f.status)
+    Console().print(out)
+
+
+@app.command()
+def prices(
+    seeds_dir: Annotated[
+        Path | None, typer.Option(help="Folder of the seeds (default: the project's seeds/).")
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option(help="Date a newly seen price takes effect (default: today).")
+    ] = None,
+) -> None:
+    """Regenerate seeds/model_prices.csv and model_aliases.csv from genai-prices, keeping price history."""
+    from .prices import update_seeds
+
+    folder = seeds_dir or project_dir() / "seeds"
+    day = dt.date.fromisoformat(today) if today else dt.datetime.now(dt.UTC).date()
+    build, merged, changed = update_seeds(folder, day)
+    models = len({r.key for r in merged})
+    Console().print(
+        f"{len(merged):,} price rows for {models:,} models ({changed} rows new or changed), "
+        f"{len(build.aliases):,} aliases; {build.skipped_models} models without token prices and "
+        f"{build.skipped_patterns} regex patterns not exported. Written to {folder}."
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""Load Parquet, JSONL and CSV files into the raw tables, refusing files that break the contract.
+
+Every file is checked with DuckDB before the warehouse is touched (DuckDB reads all three formats
+in streaming fashion, so a large file is never held in memory). The load of one command is one
+transaction on the warehouse, recorded in a manifest keyed by the file's SHA-256: loading the
+same file again adds nothing, and a refused or failed load leaves the warehouse as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .contract import DUCKDB_TYPES, POSTGRES_TYPES, RAW_SCHEMA, Table, raw_tables
+from .project import Target, UserError
+from .warehouse import duckdb_connect, postgres_connect
+
+FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+MANIFEST = f"{RAW_SCHEMA}.load_manifest"
+
+
+class ContractError(UserError):
+    """A file that does not fit the raw contract; it is refused whole."""
+
+
+@dataclass
+class LoadFile:
+    path: Path
+    table: Table
+    fmt: str
+    sha256: str
+    rows: int = 0
+    status: str = "pending"  # pending, loaded, skipped
+
+
+def table_for(path: Path, table: str | None, tables: dict[str, Table]) -> Table:
+    """The raw table a file belongs to: --table, else the file name before the first '-' or '.'."""
+    name = table or re.split(r"[-.]", path.name, maxsplit=1)[0]
+    if name not in tables:
+        raise UserError(
+            f"{path}: no raw table named {name!r} (known: {', '.join(sorted(tables))}); "
+            "name the file after its table or pass --table"
+        )
+    return tables[name]
+
+
+def discover(path: Path, table: str | None) -> list[LoadFile]:
+    """Every loadable file under PATH (a file or a folder), in a stable order."""
+    if not path.exists():
+        raise UserError(f"{path}: no such file or folder")
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    files = [p for p in files if p.suffix.lower() in FORMATS]
+    if not files:
+        raise UserError(f"{path}: no .parquet, .jsonl or .csv files found")
+    tables = raw_tables()
+    return [LoadFile(p, table_for(p, table, tables), FORMATS[p.suffix.lower()], _sha256(p)) for p in files]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _reader(f: LoadFile) -> str:
+    p = _quote(str(f.path))
+    if f.fmt == "parquet":
+        return f"read_parquet({p})"
+    if f.fmt == "csv":
+        return f"read_csv({p}, header = true, all_varchar = true)"
+    return f"read_json({p}, format = 'newline_delimited', sample_size = -1)"
+
+
+def _select_cast(f: LoadFile) -> str:
+    cols = ", ".join(
+        f'try_cast("{c.name}" as {DUCKDB_TYPES[c.data_type]}) as "{c.name}"' for c in f.table.columns
+    )
+    return f"select {cols} from {_reader(f)}"
+
+
+def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
+    """Refuse the file unless it has exactly the contract's columns and every value casts to its type."""
+    where = f"{f.path} (raw.{f.table.name})"
+    try:
+        described = con.execute(f"describe select * from {_reader(f)}").fetchall()
+    except duckdb.Error as exc:
+        raise ContractError(f"{where}: cannot be read as {f.fmt}: {str(exc).splitlines()[0]}") from exc
+    present = [row[0] for row in described]
+    missing = [c for c in f.table.column_names if c not in present]
+    extra = [c for c in present if c not in f.table.column_names]
+    if missing or extra:
+        first = con.execute(f"select * from {_reader(f)} limit 1").fetchone()
+        example = dict(zip(present, first, strict=True)) if first else {}
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if extra:
+            parts.append(f"column(s) not in the contract {', '.join(extra)}")
+        raise ContractError(f"{where}: {'; '.join(parts)}. Example row 1: {_short(example)}")
+    checks = ", ".join(
+        f'min(case when "{c.name}" is not null and try_cast("{c.name}" as {DUCKDB_TYPES[c.data_type]}) '
+        f"is null then rn end)"
+        for c in f.table.columns
+    )
+    numbered = f"select *, row_number() over () as rn from {_reader(f)}"
+    row = con.execute(f"select count(*), {checks} from ({numbered})").fetchone()
+    assert row is not None
+    f.rows = int(row[0])
+    if f.rows == 0:
+        raise ContractError(f"{where}: the file has no rows")
+    for col, bad_row in zip(f.table.columns, row[1:], strict=True):
+        if bad_row is not None:
+            line = con.execute(
+                f"select * exclude (rn) from ({numbered}) where rn = {int(bad_row)}"
+            ).fetchone()
+            example = dict(zip(present, line or (), strict=False))
+            raise ContractError(
+                f"{where}: column {col.name} must be {col.data_type} but row {bad_row} has "
+                f"{example.get(col.name)!r}. Example row {bad_row}: {_short(example)}"
+            )
+
+
+def _short(example: dict[str, object], limit: int = 400) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in example.items())
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def _create_sql(table: Table, types: dict[str, str]) -> list[str]:
+    cols = ", ".join(f"{c.name} {types[c.data_type]}" for c in table.columns)
+    return [
+        f"create schema if not exists {RAW_SCHEMA}",
+        f"create table if not exists {RAW_SCHEMA}.{table.name} ({cols})",
+    ]
+
+
+MANIFEST_DDL = (
+    f"create table if not exists {MANIFEST} (table_name varchar not null, file_name varchar not null, "
+    "file_sha256 varchar not null, row_count bigint not null, loaded_at timestamp not null, "
+    "primary key (table_name, file_sha256))"
+)
+
+
+def ensure_raw_tables(target: Target) -> None:
+    """Create the raw schema, the contract's tables and the manifest if they do not exist yet."""
+    if target.type == "duckdb":
+        with duckdb_connect(target) as con:
+            for t in raw_tables().values():
+                for stmt in _create_sql(t, DUCKDB_TYPES):
+                    con.execute(stmt)
+            con.execute(MANIFEST_DDL)
+    else:
+        with postgres_connect(target) as con:
+            with con.cursor() as cur:
+                for t in raw_tables().values():
+                    for stmt in _create_sql(t, POSTGRES_TYPES):
+                        cur.execute(stmt)
+                cur.execute(MANIFEST_DDL.replace("varchar", "text"))
+            con.commit()
+
+
+def load(path: Path, target: Target, table: str | None = None) -> list[LoadFile]:
+    """Check every file, then load the new ones in one transaction. Returns what happened per file."""
+    files = discover(path, table)
+    checker = duckdb.connect()
+    checker.execute("set TimeZone = 'UTC'")
+    for f in files:
+        check_file(checker, f)
+    ensure_raw_tables(target)
+    if target.type == "duckdb":
+        _load_duckdb(checker, files, target)
+    else:
+        _load_postgres(checker, files, target)
+    checker.close()
+    return files
+
+
+def _load_duckdb(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], target: Target) -> None:
+    checker.execute(f"attach {_quote(str(target.duckdb_path))} as wh")
+    try:
+        checker.execute("begin transaction")
+        for f in files:
+            seen = checker.execute(
+                f"select 1 from wh.{MANIFEST} where table_name = ? and file_sha256 = ?",
+                [f.table.name, f.sha256],
+            ).fetchone()
+            if seen:
+                f.status = "skipped"
+                continue
+            checker.execute(f"insert into wh.{RAW_SCHEMA}.{f.table.name} {_select_cast(f)}")
+            checker.execute(
+                f"insert into wh.{MANIFEST} values (?, ?, ?, ?, current_timestamp::timestamp)",
+                [f.table.name, f.path.name, f.sha256, f.rows],
+            )
+            f.status = "loaded"
+        checker.execute("commit")
+    except Exception:
+        checker.execute("rollback")
+        for f in files:
+            f.status = "pending"
+        raise
+    finally:
+        checker.execute("detach wh")
+
+
+def _load_postgres(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], target: Target) -> None:
+    with postgres_connect(target) as con, tempfile.TemporaryDirectory() as tmp:
+        try:
+            with con.cursor() as cur:
+                # One loader at a time: a second concurrent load waits, then sees the manifest.
+                cur.execute(f"lock table {MANIFEST} in exclusive mode")
+                for f in files:
+                    cur.execute(
+                        f"select 1 from {MANIFEST} where table_name = %s and file_sha256 = %s",
+                        [f.table.name, f.sha256],
+                    )
+                    if cur.fetchone():
+                        f.status = "skipped"
+                        continue
+                    csv_path = Path(tmp) / f"{f.table.name}.csv"
+                    checker.execute(
+                        f"copy ({_select_cast(f)}) to {_quote(str(csv_path))} (format csv, header false)"
+                    )
+                    cols = ", ".join(f.table.column_names)
+                    copy_sql = f"copy {RAW_SCHEMA}.{f.table.name} ({cols}) from stdin (format csv)"
+                    with cur.copy(copy_sql) as copy, csv_path.open("rb") as fh:
+                        for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                            copy.write(block)
+                    csv_path.unlink()
+                    cur.execute(
+                        f"insert into {MANIFEST} values (%s, %s, %s, %s, now() at time zone 'utc')",
+                        [f.table.name, f.path.name, f.sha256, f.rows],
+                    )
+                    f.status = "loaded"
+            con.commit()
+        except Exception:
+            con.rollback()
+            for f in files:
+                f.status = "pending"
+            raise

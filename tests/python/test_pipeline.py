@@ -1,0 +1,160 @@
+"""End to end on the hand-built fixture: load -> dbt build -> facts, on DuckDB and PostgreSQL.
+
+Expected numbers are worked out here, independently of the models: costs come from
+genai-prices' own calculator, counts from the fixture's rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from genai_prices import Usage, calc_price
+
+from .conftest import Warehouse
+from .fixtures import request, write_fixture, write_jsonl
+
+
+def price(provider: str, model: str, prompt: int, cached: int, completion: int, at: str) -> float:
+    when = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
+    usage = Usage(input_tokens=prompt, cache_read_tokens=cached or None, output_tokens=completion)
+    return float(calc_price(usage, model, provider_id=provider, genai_request_timestamp=when).total_price)
+
+
+COST = {
+    "r1": price("openai", "gpt-4o-2024-08-06", 1000, 400, 500, "2026-10-05 10:00:00"),
+    "r2": price("anthropic", "claude-3-5-sonnet-20241022", 2000, 0, 100, "2026-10-05 10:01:00"),
+    "r3": price("mistral", "mistral-large-4", 1000, 400, 500, "2026-10-21 09:00:00"),
+    "r5": price("openai", "gpt-4o-mini", 50, 0, 0, "2026-10-22 23:00:00"),
+}
+
+
+def build(wh: Warehouse, data: Path) -> None:
+    wh.cli("load", str(data), "--target", wh.target)
+    wh.dbt("build")
+
+
+def test_end_to_end(warehouse: Warehouse, tmp_path: Path) -> None:
+    build(warehouse, write_fixture(tmp_path / "raw"))
+    q = warehouse.query
+
+    # dedupe and rejects: 9 raw rows, r1 twice, r6-r8 break rules
+    assert sorted(r[0] for r in q("select request_id from marts.fct_llm_requests")) == [
+        "r1",
+        "r2",
+        "r3",
+        "r4",
+        "r5",
+    ]
+    rejected = q("select row_id, reject_reason from intermediate.int_rejected_rows order by row_id")
+    assert rejected == [
+        ("f3", "rating_out_of_range"),
+        ("r6", "negative_tokens"),
+        ("r7", "missing_session_id"),
+        ("r8", "unknown_status"),
+    ]
+    # cost as of the call's time, against genai-prices' own calculator
+    costs = dict(q("select request_id, cost_usd from marts.fct_llm_requests"))
+    for rid, expected in COST.items():
+        assert costs[rid] == pytest.approx(expected, rel=1e-9), rid
+    assert COST["r1"] == pytest.approx(float(Decimal("0.007")))  # (600 x 2.5 + 400 x 1.25 + 500 x 10) / 1e6
+    assert costs["r4"] is None
+    assert q("select is_priced from marts.fct_llm_requests where request_id = 'r4'") == [(False,)]
+    # the dated snapshot resolved to its priced model
+    assert (
+        warehouse.scalar("select priced_model_id from marts.fct_llm_requests where request_id = 'r1'")
+        == "gpt-4o"
+    )
+    # quality score: r2 regenerated and slow = (1 - 0.3) x 0.6
+    assert warehouse.scalar(
+        "select implicit_quality_score from marts.fct_llm_requests where request_id = 'r2'"
+    ) == pytest.approx(0.42)
+    assert q("select is_zero_result from marts.fct_llm_requests where request_id = 'r3'") == [(True,)]
+
+    sessions = {
+        r[0]: r[1:]
+        for r in q(
+            "select session_id, request_count, cost_usd, thumbs_up_count, rating_count "
+            "from marts.fct_llm_sessions"
+        )
+    }
+    assert set(sessions) == {"s1", "s2", "s3"}
+    assert sessions["s1"][0] == 2
+    assert sessions["s1"][1] == pytest.approx(COST["r1"] + COST["r2"])
+    assert sessions["s1"][2] == 1
+    assert sessions["s2"][1] == pytest.approx(COST["r3"])  # r4 is unpriced
+    assert sessions["s2"][3] == 1  # the out-of-range rating was rejected
+
+    users = dict(q("select user_id, experiment_variants from marts.dim_users"))
+    assert users == {"u1": "exp1=control", "u2": "exp1=treatment"}
+    assert warehouse.scalar(
+        "select cast(signup_cohort_week as varchar) from marts.dim_users where user_id = 'u2'"
+    ) == ("2026-10-19")
+
+
+def test_no_raw_personal_data_leaves_staging(warehouse: Warehouse, tmp_path: Path) -> None:
+    build(warehouse, write_fixture(tmp_path / "raw"))
+    cols = warehouse.query(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema in ('staging', 'intermediate', 'marts') "
+        "and lower(data_type) in ('text', 'varchar', 'character varying')"
+    )
+    assert cols
+    for schema, table, column in cols:
+        leaks = warehouse.scalar(
+            f"select count(*) from {schema}.{table} where {column} like '%example.com%' "
+            f"or {column} like '%415-555%' or {column} like '%4111 1111%'"
+        )
+        assert leaks == 0, f"{schema}.{table}.{column} holds personal data"
+        assert column not in ("query_text", "response_text", "comment")
+
+
+def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Path) -> None:
+    build(warehouse, write_fixture(tmp_path / "raw"))
+    # a late event for session s1 (occurred days ago), and r3 redelivered
+    late = [
+        request(
+            "r9",
+            occurred_at="2026-10-05 10:05:00",
+            received_at="2026-10-23 12:00:00",
+            user_id="u1",
+            session_id="s1",
+            provider="openai",
+            model_id="gpt-4o",
+            prompt_tokens=100,
+            completion_tokens=10,
+        ),
+        request(
+            "r3",
+            occurred_at="2026-10-21 09:00:00",
+            received_at="2026-10-23 12:00:00",
+            user_id="u2",
+            session_id="s2",
+            provider="mistral",
+            model_id="mistral-large-4",
+            prompt_tokens=1000,
+            cached_tokens=400,
+            completion_tokens=500,
+        ),
+    ]
+    warehouse.cli(
+        "load", str(write_jsonl(tmp_path / "llm_requests-late.jsonl", late)), "--target", warehouse.target
+    )
+    warehouse.dbt("build")
+    sql = (
+        "select request_id, session_id, cost_usd, received_at, implicit_quality_score "
+        "from marts.fct_llm_requests order by request_id"
+    )
+    incremental = warehouse.query(sql)
+    sessions_inc = warehouse.query(
+        "select session_id, request_count, cost_usd from marts.fct_llm_sessions order by 1"
+    )
+    assert [r[0] for r in incremental] == ["r1", "r2", "r3", "r4", "r5", "r9"]
+    assert dict((r[0], r[1]) for r in sessions_inc)["s1"] == 3
+    warehouse.dbt("build", "--full-refresh")
+    assert warehouse.query(sql) == incremental
+    assert warehouse.query(
+        "select session_id, request_count, cost_usd from marts.fct_llm_sessions order by 1"
+    ) == (sessions_inc)
