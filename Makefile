@@ -24,6 +24,7 @@ install: $(BIN)/llm-analytics  ## Create .venv and install the package with its 
 
 demo: install  ## Generate sample data, load it, build every model and test on DuckDB
 	rm -f $(DUCKDB_PATH)
+	mkdir -p $(dir $(DUCKDB_PATH))
 	$(BIN)/llm-analytics generate --out $(SAMPLE_DIR) --requests $(REQUESTS) --users $(USERS) --days $(DAYS)
 	$(BIN)/llm-analytics load $(SAMPLE_DIR) --target duckdb
 	$(BIN)/dbt build --target duckdb
@@ -37,6 +38,7 @@ demo: install  ## Generate sample data, load it, build every model and test on D
 lint: install  ## ruff on the Python, sqlfluff on models/ and macros/
 	$(BIN)/ruff check scripts tests
 	$(BIN)/ruff format --check scripts tests
+	@mkdir -p $(dir $(DUCKDB_PATH))  # the dbt templater opens the warehouse file
 	$(BIN)/sqlfluff lint models macros tests --disable-progress-bar
 
 test: install lint  ## Every test: lint, pytest (DuckDB and PostgreSQL, dbt builds included)
