@@ -11,6 +11,8 @@ SAMPLE_DIR ?= data/sample
 REQUESTS ?= 200000
 USERS ?= 3000
 DAYS ?= 28
+# The demo's traffic ends today, so source freshness and `alerts run` (default: now) see live data.
+START ?= $(shell date -u -d "-$(DAYS) days" +%Y-%m-%d)
 
 .PHONY: install demo test lint unit-python dbt-duckdb dbt-postgres prices clean
 
@@ -25,7 +27,7 @@ install: $(BIN)/llm-analytics  ## Create .venv and install the package with its 
 demo: install  ## Generate sample data, load it, build every model and test on DuckDB
 	rm -f $(DUCKDB_PATH)
 	mkdir -p $(dir $(DUCKDB_PATH))
-	$(BIN)/llm-analytics generate --out $(SAMPLE_DIR) --requests $(REQUESTS) --users $(USERS) --days $(DAYS)
+	$(BIN)/llm-analytics generate --out $(SAMPLE_DIR) --requests $(REQUESTS) --users $(USERS) --days $(DAYS) --start $(START)
 	$(BIN)/llm-analytics load $(SAMPLE_DIR) --target duckdb
 	$(BIN)/dbt build --target duckdb
 	-$(BIN)/dbt source freshness --target duckdb

@@ -36,6 +36,7 @@ class LoadFile:
     sha256: str
     rows: int = 0
     status: str = "pending"  # pending, loaded, skipped
+    json_keys: list[str] | None = None  # JSONL only: keys found, read back as text
 
 
 def table_for(path: Path, table: str | None, tables: dict[str, Table]) -> Table:
@@ -79,7 +80,11 @@ def _reader(f: LoadFile) -> str:
         return f"read_parquet({p})"
     if f.fmt == "csv":
         return f"read_csv({p}, header = true, all_varchar = true)"
-    return f"read_json({p}, format = 'newline_delimited', sample_size = -1)"
+    if f.json_keys is None:
+        return f"read_json({p}, format = 'newline_delimited', sample_size = -1)"
+    # every key as text, so a string in a number column is reported rather than read as JSON
+    cols = ", ".join(f"{_quote(k)}: 'VARCHAR'" for k in f.json_keys)
+    return f"read_json({p}, format = 'newline_delimited', columns = {{{cols}}})"
 
 
 def _select_cast(f: LoadFile) -> str:
@@ -97,6 +102,8 @@ def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
     except duckdb.Error as exc:
         raise ContractError(f"{where}: cannot be read as {f.fmt}: {str(exc).splitlines()[0]}") from exc
     present = [row[0] for row in described]
+    if f.fmt == "jsonl":
+        f.json_keys = present
     missing = [c for c in f.table.column_names if c not in present]
     extra = [c for c in present if c not in f.table.column_names]
     if missing or extra:
