@@ -70,3 +70,15 @@
 {% macro spark__seconds_between(start_ts, end_ts) -%}
     cast(unix_millis({{ end_ts }}) - unix_millis({{ start_ts }}) as double) / 1000
 {%- endmacro %}
+
+{#- A one-column relation `(series_ts)` of timestamps from start to end inclusive, every step
+    (an interval literal such as '1 hour'), for dense spines where empty periods must show as 0. -#}
+{% macro timestamp_series(start_ts, end_ts, step) -%}
+    {{ return(adapter.dispatch('timestamp_series', 'llm_analytics')(start_ts, end_ts, step)) }}
+{%- endmacro %}
+{% macro default__timestamp_series(start_ts, end_ts, step) -%}
+    generate_series({{ start_ts }}, {{ end_ts }}, interval '{{ step }}') as series (series_ts)
+{%- endmacro %}
+{% macro spark__timestamp_series(start_ts, end_ts, step) -%}
+    (select explode(sequence({{ start_ts }}, {{ end_ts }}, interval {{ step }})) as series_ts) as series
+{%- endmacro %}

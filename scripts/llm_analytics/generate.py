@@ -115,7 +115,7 @@ def incidents(start: dt.datetime, days: int) -> list[Incident]:
             err.strftime(fmt),
             (err + one).strftime(fmt),
             "anthropic",
-            "anthropic returns provider_down / rate_limit on 45% of calls for one hour",
+            "anthropic returns provider_down / rate_limit on 60% of calls for one hour",
         ),
         Incident(
             "cost_spike",
@@ -162,17 +162,14 @@ def make_experiments(rng: np.random.Generator, users: pd.DataFrame, start: dt.da
 
 
 def _draw_times(rng: np.random.Generator, n: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Session start times between lo and hi (seconds), shaped by weekday and hour of day."""
-    day0 = lo // 86400
-    ndays = np.maximum(1, (hi - lo) // 86400)
-    # pick a day, rejecting quiet weekdays with probability 1 - weight
-    out_day = day0 + rng.integers(0, ndays)
-    for _ in range(3):
-        weekday = (out_day + 3) % 7  # 1970-01-01 was a Thursday
-        redo = rng.random(n) > WEEKDAY_W[weekday.astype(int)] / WEEKDAY_W.max()
-        out_day = np.where(redo, day0 + rng.integers(0, ndays), out_day)
+    """Session start times in [lo, hi) (epoch seconds), shaped by weekday and hour of day."""
+    day = (lo + rng.random(n) * (hi - lo)) // 86400
+    # quieter weekdays (weekends) are redrawn once with probability 1 - weight
+    weekday = ((day + 3) % 7).astype(int)  # 1970-01-01 was a Thursday
+    redo = rng.random(n) > WEEKDAY_W[weekday] / WEEKDAY_W.max()
+    day = np.where(redo, (lo + rng.random(n) * (hi - lo)) // 86400, day)
     hour = rng.choice(24, n, p=HOUR_W / HOUR_W.sum())
-    t = out_day * 86400 + hour * 3600 + rng.integers(0, 3600, n)
+    t = day * 86400 + hour * 3600 + rng.integers(0, 3600, n)
     return np.clip(t, lo, hi - 1)
 
 
@@ -259,7 +256,7 @@ def _chunk(
     chunks = np.where(streamed, np.maximum(1, completion // 4), 1)
 
     # errors
-    err_p = np.where(err_burst, 0.45, 0.02)
+    err_p = np.where(err_burst, 0.6, 0.02)
     is_err = rng.random(total) < err_p
     err_type = np.where(
         err_burst,
@@ -571,8 +568,17 @@ def generate(
     exp = make_experiments(rng, user_df, start)
     treat = (exp["variant"] == "treatment").to_numpy()
     activity = rng.lognormal(0, 1.0, users)
-    activity /= activity.sum()
     churn_s = (rng.exponential(18, users) * 86400).astype(np.int64) + 86400
+    # users who churned before the period starts, or sign up after it ends, send nothing
+    signup_s = user_df["signed_up_at"].values.astype("datetime64[s]").astype(np.int64)
+    t0 = int(np.datetime64(start, "s").astype(np.int64))
+    # sessions are drawn in proportion to activity x days active in the period, so each user
+    # keeps a steady daily rate instead of squeezing a lifetime into a short window
+    active_s = np.minimum(t0 + days * 86400, signup_s + churn_s) - np.maximum(t0, signup_s)
+    activity = activity * np.clip(active_s, 0, None) / 86400
+    if activity.sum() == 0:
+        activity = np.ones(users)
+    activity /= activity.sum()
     writers: dict[str, pq.ParquetWriter] = {}
     rows: dict[str, int] = {}
     remaining, chunk_no = requests, 0

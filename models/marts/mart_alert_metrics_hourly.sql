@@ -1,0 +1,212 @@
+-- The alert scripts' input. Grain: one row per UTC hour x scope, where scope is 'overall' or one
+-- provider/model. Hours without traffic are present with request_count 0, so a drop shows.
+-- For each metric: the value, a trailing baseline (mean and sample standard deviation over the
+-- previous var alert_baseline_days days of the same scope, the hour itself excluded), the number
+-- of hours in the baseline that had a value, and the z-score (value - mean) / stddev.
+
+{%- set metrics = ['request_count', 'latency_p95_ms', 'ttft_p95_ms', 'error_rate', 'cost_usd', 'avg_rating'] %}
+{%- set window_hours = var('alert_baseline_days') * 24 %}
+
+with
+
+requests as (
+
+    select * from {{ ref('fct_llm_requests') }}
+
+),
+
+feedback as (
+
+    select * from {{ ref('fct_feedback') }}
+
+),
+
+ratings as (
+
+    select
+        requests.request_hour,
+        requests.provider,
+        requests.model_id,
+        feedback.rating
+    from feedback
+    inner join requests on feedback.request_id = requests.request_id
+    where feedback.feedback_type = 'rating'
+
+),
+
+scopes as (
+
+    select distinct
+        'provider_model' as scope_type,
+        {{ dbt.concat(['provider', "'/'", 'model_id']) }} as scope_key,
+        provider,
+        model_id
+    from requests
+    union all
+    select
+        'overall' as scope_type,
+        'overall' as scope_key,
+        cast(null as {{ dbt.type_string() }}) as provider,
+        cast(null as {{ dbt.type_string() }}) as model_id
+
+),
+
+hours as (
+
+    select series_ts as hour_start
+    from {{ timestamp_series(
+        '(select min(request_hour) from requests)',
+        '(select max(request_hour) from requests)',
+        '1 hour'
+    ) }}
+
+),
+
+spine as (
+
+    select
+        hours.hour_start,
+        scopes.scope_type,
+        scopes.scope_key,
+        scopes.provider,
+        scopes.model_id
+    from hours
+    cross join scopes
+
+),
+
+by_model as (
+
+    select
+        request_hour as hour_start,
+        {{ dbt.concat(['provider', "'/'", 'model_id']) }} as scope_key,
+        count(*) as request_count,
+        sum(case when is_error then 1 else 0 end) as error_count,
+        {{ percentile_cont('total_latency_ms', 0.95) }} as latency_p95_ms,
+        {{ percentile_cont('ttft_ms', 0.95) }} as ttft_p95_ms,
+        sum(cost_usd) as cost_usd
+    from requests
+    group by request_hour, provider, model_id
+
+),
+
+overall as (
+
+    select
+        request_hour as hour_start,
+        'overall' as scope_key,
+        count(*) as request_count,
+        sum(case when is_error then 1 else 0 end) as error_count,
+        {{ percentile_cont('total_latency_ms', 0.95) }} as latency_p95_ms,
+        {{ percentile_cont('ttft_ms', 0.95) }} as ttft_p95_ms,
+        sum(cost_usd) as cost_usd
+    from requests
+    group by request_hour
+
+),
+
+rating_by_model as (
+
+    select
+        request_hour as hour_start,
+        {{ dbt.concat(['provider', "'/'", 'model_id']) }} as scope_key,
+        avg(cast(rating as {{ type_double() }})) as avg_rating,
+        count(*) as rating_count
+    from ratings
+    group by request_hour, provider, model_id
+
+),
+
+rating_overall as (
+
+    select
+        request_hour as hour_start,
+        'overall' as scope_key,
+        avg(cast(rating as {{ type_double() }})) as avg_rating,
+        count(*) as rating_count
+    from ratings
+    group by request_hour
+
+),
+
+observed as (
+
+    select * from by_model
+    union all
+    select * from overall
+
+),
+
+rated as (
+
+    select * from rating_by_model
+    union all
+    select * from rating_overall
+
+),
+
+hourly as (
+
+    select
+        spine.hour_start,
+        spine.scope_type,
+        spine.scope_key,
+        spine.provider,
+        spine.model_id,
+        coalesce(observed.request_count, 0) as request_count,
+        coalesce(observed.error_count, 0) as error_count,
+        {{ safe_divide('observed.error_count', 'observed.request_count') }} as error_rate,
+        observed.latency_p95_ms,
+        observed.ttft_p95_ms,
+        coalesce(observed.cost_usd, 0) as cost_usd,
+        rated.avg_rating,
+        coalesce(rated.rating_count, 0) as rating_count
+    from spine
+    left join observed
+        on spine.hour_start = observed.hour_start and spine.scope_key = observed.scope_key
+    left join rated
+        on spine.hour_start = rated.hour_start and spine.scope_key = rated.scope_key
+
+),
+
+baselines as (
+
+    select
+        *,
+        {%- for m in metrics %}
+        avg({{ m }}) over trailing_window as {{ m }}_baseline_mean,
+        stddev_samp({{ m }}) over trailing_window as {{ m }}_baseline_stddev,
+        count({{ m }}) over trailing_window as {{ m }}_baseline_hours{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from hourly
+    window trailing_window as (
+        partition by scope_key
+        order by hour_start
+        rows between {{ window_hours }} preceding and 1 preceding
+    )
+
+),
+
+final as (
+
+    select
+        hour_start,
+        scope_type,
+        scope_key,
+        provider,
+        model_id,
+        cast(error_count as bigint) as error_count,
+        cast(rating_count as bigint) as rating_count,
+        {%- for m in metrics %}
+        cast({{ m }} as {{ 'bigint' if m == 'request_count' else type_double() }}) as {{ m }},
+        cast({{ m }}_baseline_mean as {{ type_double() }}) as {{ m }}_baseline_mean,
+        cast({{ m }}_baseline_stddev as {{ type_double() }}) as {{ m }}_baseline_stddev,
+        cast({{ m }}_baseline_hours as bigint) as {{ m }}_baseline_hours,
+        cast(({{ m }} - {{ m }}_baseline_mean) / nullif({{ m }}_baseline_stddev, 0) as {{ type_double() }})
+            as {{ m }}_zscore{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from baselines
+
+)
+
+select * from final
