@@ -14,7 +14,7 @@ DAYS ?= 28
 # The demo's traffic ends today, so source freshness and `alerts run` (default: now) see live data.
 START ?= $(shell date -u -d "-$(DAYS) days" +%Y-%m-%d)
 
-.PHONY: install demo test lint unit-python dbt-duckdb dbt-postgres prices clean
+.PHONY: install demo test lint unit-python dbt-duckdb dbt-postgres prices bench-validate clean
 
 $(BIN)/llm-analytics: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test: install lint  ## Every test: lint, pytest (DuckDB and PostgreSQL, dbt buil
 
 prices: install  ## Regenerate the pricing seeds from genai-prices (keeps price history)
 	$(BIN)/llm-analytics prices
+
+BENCH_ROWS ?= 1000000
+bench-validate: install  ## Validate a BENCH_ROWS-row llm_requests file in batches and print the peak memory
+	$(BIN)/llm-analytics generate --out bench/validate --requests $(BENCH_ROWS) --users 20000 --days 28
+	$(BIN)/llm-analytics validate-file bench/validate/llm_requests.parquet
 
 clean:
 	rm -rf target logs data/warehouse.duckdb $(SAMPLE_DIR)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from .project import TARGETS, UserError, load_target, project_dir
@@ -24,10 +25,13 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 TargetOpt = Annotated[str, typer.Option("--target", "-t", help=f"Warehouse: one of {', '.join(TARGETS)}.")]
+RulesOpt = Annotated[
+    Path | None, typer.Option("--rules", help="Quality rules and policies (default: quality.yml).")
+]
 
 
 def _fail(exc: Exception, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -80,13 +84,14 @@ def load(
     table: Annotated[
         str | None, typer.Option(help="Raw table for every file (default: from the file name).")
     ] = None,
+    rules: RulesOpt = None,
 ) -> None:
     """Load raw files into the raw schema: checked against the contract, idempotent, all or nothing."""
     from .loader import ContractError
     from .loader import load as run
 
     try:
-        files = run(path, load_target(target), table)
+        files = run(path, load_target(target), table, rules)
     except ContractError as exc:
         _fail(exc, 1)
     except UserError as exc:
@@ -97,6 +102,80 @@ def load(
     for f in files:
         out.add_row(str(f.path), f"raw.{f.table.name}", f"{f.rows:,}", f.status)
     Console().print(out)
+    for f in files:
+        for warning in f.warnings:
+            console.print(
+                f"[yellow]warn:[/] {escape(f'{f.path} (raw.{f.table.name}): {warning}')}", highlight=False
+            )
+
+
+@app.command()
+def validate(
+    target: TargetOpt = "duckdb",
+    out: Annotated[Path, typer.Option(help="Folder for summary.json and the HTML data docs.")] = Path(
+        "validation"
+    ),
+    rules: RulesOpt = None,
+) -> None:
+    """Validate raw tables and marts with Great Expectations; exit 1 when a refuse-level rule fails."""
+    from .quality import validate_warehouse, warnings_of
+
+    try:
+        summary = validate_warehouse(load_target(target), out, rules)
+    except UserError as exc:
+        _fail(exc)
+    table = RichTable(title=f"validate {target}")
+    for col in ("table", "rows", "refused", "warnings"):
+        table.add_column(col)
+    for r in summary.reports:
+        table.add_row(r.table, f"{r.rows:,}", str(len(r.failed("refuse"))), str(len(r.failed("warn"))))
+    Console().print(table)
+    for r in summary.reports:
+        for c in r.failed("refuse"):
+            console.print(
+                f"[bold red]refuse:[/] {escape(r.table + ': ' + c.describe(r.rows))}", highlight=False
+            )
+        for w in warnings_of(r):
+            console.print(f"[yellow]warn:[/] {escape(r.table + ': ' + w)}", highlight=False, soft_wrap=True)
+    Console().print(f"summary: {out / 'summary.json'}; data docs: {summary.docs}")
+    if summary.refused:
+        raise typer.Exit(1)
+
+
+@app.command("validate-file")
+def validate_file(
+    path: Annotated[Path, typer.Argument(help="One .parquet / .jsonl / .csv file.")],
+    table: Annotated[str | None, typer.Option(help="Raw table (default: from the file name).")] = None,
+    rules: RulesOpt = None,
+) -> None:
+    """Check one file as `load` would, without a warehouse, and print the peak memory (a benchmark)."""
+    import resource
+    import time
+
+    import duckdb
+
+    from .loader import ContractError, check_file, discover
+    from .quality import QualityGate, warnings_of
+
+    started = time.perf_counter()
+    try:
+        files = discover(path, table)
+        gate = QualityGate(rules)
+        con = duckdb.connect()
+        con.execute("set TimeZone = 'UTC'")
+        for f in files:
+            check_file(con, f)
+            for w in warnings_of(gate.check_file(con, f)):
+                console.print(f"[yellow]warn:[/] {escape(f'{f.path}: {w}')}", highlight=False, soft_wrap=True)
+    except ContractError as exc:
+        _fail(exc, 1)
+    except UserError as exc:
+        _fail(exc)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows = sum(f.rows for f in files)
+    Console().print(
+        f"{rows:,} rows validated in {time.perf_counter() - started:.1f} s; peak memory {peak_mb:,.0f} MB"
+    )
 
 
 @app.command()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -37,6 +37,7 @@ class LoadFile:
     rows: int = 0
     status: str = "pending"  # pending, loaded, skipped
     json_keys: list[str] | None = None  # JSONL only: keys found, read back as text
+    warnings: list[str] = field(default_factory=list)  # warn-level quality rules the file breaks
 
 
 def table_for(path: Path, table: str | None, tables: dict[str, Table]) -> Table:
@@ -176,13 +177,17 @@ def ensure_raw_tables(target: Target) -> None:
             con.commit()
 
 
-def load(path: Path, target: Target, table: str | None = None) -> list[LoadFile]:
-    """Check every file, then load the new ones in one transaction. Returns what happened per file."""
+def load(path: Path, target: Target, table: str | None = None, rules: Path | None = None) -> list[LoadFile]:
+    """Check every file (contract, then quality rules), then load the new ones in one transaction."""
+    from .quality import QualityGate, warnings_of
+
     files = discover(path, table)
+    gate = QualityGate(rules)
     checker = duckdb.connect()
     checker.execute("set TimeZone = 'UTC'")
     for f in files:
         check_file(checker, f)
+        f.warnings = warnings_of(gate.check_file(checker, f))
     ensure_raw_tables(target)
     if target.type == "duckdb":
         _load_duckdb(checker, files, target)
