@@ -82,3 +82,24 @@
 {% macro spark__timestamp_series(start_ts, end_ts, step) -%}
     (select explode(sequence({{ start_ts }}, {{ end_ts }}, interval {{ step }})) as series_ts) as series
 {%- endmacro %}
+
+{#- ISO day of week: 1 = Monday ... 7 = Sunday. -#}
+{% macro iso_day_of_week(ts) -%}
+    {{ return(adapter.dispatch('iso_day_of_week', 'llm_analytics')(ts)) }}
+{%- endmacro %}
+{% macro default__iso_day_of_week(ts) -%}cast(extract(isodow from {{ ts }}) as integer){%- endmacro %}
+{% macro spark__iso_day_of_week(ts) -%}cast(((dayofweek({{ ts }}) + 5) % 7) + 1 as integer){%- endmacro %}
+
+{#- Whole days from start_date to end_date (dates), an integer. -#}
+{% macro days_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_between', 'llm_analytics')(start_date, end_date)) }}
+{%- endmacro %}
+{% macro default__days_between(start_date, end_date) -%}
+    date_diff('day', cast({{ start_date }} as date), cast({{ end_date }} as date))
+{%- endmacro %}
+{% macro postgres__days_between(start_date, end_date) -%}
+    (cast({{ end_date }} as date) - cast({{ start_date }} as date))
+{%- endmacro %}
+{% macro spark__days_between(start_date, end_date) -%}
+    datediff(cast({{ end_date }} as date), cast({{ start_date }} as date))
+{%- endmacro %}

@@ -73,7 +73,7 @@ final as (
     select
         seen_models.provider,
         seen_models.model_id,
-        ranked.priced_model_id
+        cast(ranked.priced_model_id as {{ dbt.type_string() }}) as priced_model_id
     from seen_models
     left join ranked
         on

@@ -46,7 +46,7 @@ final as (
 
     select
         queries.query_hash,
-        coalesce(matches.topic, 'other') as query_topic
+        cast(coalesce(matches.topic, 'other') as {{ dbt.type_string() }}) as query_topic
     from queries
     left join matches
         on queries.query_hash = matches.query_hash and matches.match_rank = 1

@@ -174,9 +174,9 @@ baselines as (
     select
         *,
         {%- for m in metrics %}
-        avg({{ m }}) over trailing_window as {{ m }}_baseline_mean,
-        stddev_samp({{ m }}) over trailing_window as {{ m }}_baseline_stddev,
-        count({{ m }}) over trailing_window as {{ m }}_baseline_hours{% if not loop.last %},{% endif %}
+            avg({{ m }}) over trailing_window as {{ m }}_baseline_mean,
+            stddev_samp({{ m }}) over trailing_window as {{ m }}_baseline_stddev,
+            count({{ m }}) over trailing_window as {{ m }}_baseline_hours{% if not loop.last %},{% endif %}
         {%- endfor %}
     from hourly
     window trailing_window as (
@@ -198,12 +198,12 @@ final as (
         cast(error_count as bigint) as error_count,
         cast(rating_count as bigint) as rating_count,
         {%- for m in metrics %}
-        cast({{ m }} as {{ 'bigint' if m == 'request_count' else type_double() }}) as {{ m }},
-        cast({{ m }}_baseline_mean as {{ type_double() }}) as {{ m }}_baseline_mean,
-        cast({{ m }}_baseline_stddev as {{ type_double() }}) as {{ m }}_baseline_stddev,
-        cast({{ m }}_baseline_hours as bigint) as {{ m }}_baseline_hours,
-        cast(({{ m }} - {{ m }}_baseline_mean) / nullif({{ m }}_baseline_stddev, 0) as {{ type_double() }})
-            as {{ m }}_zscore{% if not loop.last %},{% endif %}
+            cast({{ m }} as {{ 'bigint' if m == 'request_count' else type_double() }}) as {{ m }},
+            cast({{ m }}_baseline_mean as {{ type_double() }}) as {{ m }}_baseline_mean,
+            cast({{ m }}_baseline_stddev as {{ type_double() }}) as {{ m }}_baseline_stddev,
+            cast({{ m }}_baseline_hours as bigint) as {{ m }}_baseline_hours,
+            cast(({{ m }} - {{ m }}_baseline_mean) / nullif({{ m }}_baseline_stddev, 0) as {{ type_double() }})
+                as {{ m }}_zscore{% if not loop.last %},{% endif %}
         {%- endfor %}
     from baselines
 

@@ -1,0 +1,126 @@
+-- Ordered funnel progress, driven by the funnel_steps seed. An actor (the user, or the session
+-- for anonymous traffic) enters a funnel at their first step-1 event of a week; they reach step n
+-- at their first step-n event after reaching step n-1, and within var funnel_conversion_window_days
+-- of entering. Grain: one row per funnel x actor x entry week x step reached.
+
+{#- Steps are joined one after another; var funnel_max_steps bounds how many a funnel may have
+    (unused steps cost an empty join). -#}
+{%- set max_steps = var('funnel_max_steps') %}
+
+with
+
+events as (
+
+    select * from {{ ref('stg_llm__product_events') }}
+    where reject_reason is null
+
+),
+
+steps as (
+
+    select * from {{ ref('funnel_steps') }}
+
+),
+
+step_events as (
+
+    select
+        steps.funnel_name,
+        steps.step_order,
+        steps.event_name,
+        coalesce(events.user_id, {{ dbt.concat(["'session:'", 'events.session_id']) }}) as actor_id,
+        events.user_id,
+        events.occurred_at
+    from events
+    inner join steps on events.event_name = steps.event_name
+
+),
+
+entries as (
+
+    select
+        funnel_name,
+        actor_id,
+        min(user_id) as user_id,
+        cast({{ dbt.date_trunc('week', 'occurred_at') }} as date) as entry_week,
+        min(occurred_at) as entered_at
+    from step_events
+    where step_order = 1
+    group by funnel_name, actor_id, cast({{ dbt.date_trunc('week', 'occurred_at') }} as date)
+
+),
+
+reached_1 as (
+
+    select
+        funnel_name,
+        actor_id,
+        user_id,
+        entry_week,
+        entered_at,
+        entered_at as reached_at
+    from entries
+
+),
+
+{%- for n in range(2, max_steps + 1) %}
+
+    reached_{{ n }} as (
+
+        select
+            previous.funnel_name,
+            previous.actor_id,
+            previous.user_id,
+            previous.entry_week,
+            previous.entered_at,
+            min(step_events.occurred_at) as reached_at
+        from reached_{{ n - 1 }} as previous
+        inner join step_events
+            on
+                previous.funnel_name = step_events.funnel_name
+                and previous.actor_id = step_events.actor_id
+                and step_events.step_order = {{ n }}
+                and previous.reached_at <= step_events.occurred_at
+                and step_events.occurred_at
+                <= {{ dbt.dateadd('day', var('funnel_conversion_window_days'), 'previous.entered_at') }}
+        group by previous.funnel_name, previous.actor_id, previous.user_id, previous.entry_week, previous.entered_at
+
+    ),
+
+{%- endfor %}
+
+unioned as (
+
+    {%- for n in range(1, max_steps + 1) %}
+        select
+            funnel_name,
+            actor_id,
+            user_id,
+            entry_week,
+            entered_at,
+            {{ n }} as step_order,
+            reached_at
+        from reached_{{ n }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        unioned.funnel_name,
+        unioned.actor_id,
+        unioned.user_id,
+        unioned.entry_week,
+        unioned.entered_at,
+        cast(unioned.step_order as integer) as step_order,
+        steps.event_name,
+        unioned.reached_at
+    from unioned
+    inner join steps
+        on unioned.funnel_name = steps.funnel_name and unioned.step_order = steps.step_order
+
+)
+
+select * from final

@@ -1,0 +1,93 @@
+-- Grain: one row per signup week (cohort) x weeks since signup, from week 0 to the last week
+-- with data. A user is retained in a week when they made an AI request in it.
+
+with
+
+users as (
+
+    select * from {{ ref('dim_users') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('fct_user_activity_daily') }}
+    where is_ai_active
+
+),
+
+cohorts as (
+
+    select
+        signup_cohort_week,
+        count(*) as cohort_size
+    from users
+    group by signup_cohort_week
+
+),
+
+weeks as (
+
+    select cast(series_ts as date) as activity_week
+    from {{ timestamp_series(
+        '(select cast(min(signup_cohort_week) as timestamp) from users)',
+        '(select cast(' ~ dbt.date_trunc('week', 'max(activity_date)') ~ ' as timestamp) from activity)',
+        '7 days'
+    ) }}
+
+),
+
+spine as (
+
+    select
+        cohorts.signup_cohort_week,
+        cohorts.cohort_size,
+        weeks.activity_week
+    from cohorts
+    inner join weeks on cohorts.signup_cohort_week <= weeks.activity_week
+
+),
+
+active_weeks as (
+
+    select distinct
+        users.signup_cohort_week,
+        users.user_id,
+        cast({{ dbt.date_trunc('week', 'activity.activity_date') }} as date) as activity_week
+    from activity
+    inner join users on activity.user_id = users.user_id
+
+),
+
+retained as (
+
+    select
+        signup_cohort_week,
+        activity_week,
+        count(distinct user_id) as retained_users
+    from active_weeks
+    group by signup_cohort_week, activity_week
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat([dbt.cast('spine.signup_cohort_week', dbt.type_string()), "'|'",
+            dbt.cast('spine.activity_week', dbt.type_string())]) }} as cohort_week_id,
+        spine.signup_cohort_week,
+        spine.activity_week,
+        cast({{ days_between('spine.signup_cohort_week', 'spine.activity_week') }} / 7 as integer)
+            as weeks_since_signup,
+        cast(spine.cohort_size as bigint) as cohort_size,
+        cast(coalesce(retained.retained_users, 0) as bigint) as retained_users,
+        {{ safe_divide('coalesce(retained.retained_users, 0)', 'spine.cohort_size') }} as retention_rate
+    from spine
+    left join retained
+        on
+            spine.signup_cohort_week = retained.signup_cohort_week
+            and spine.activity_week = retained.activity_week
+
+)
+
+select * from final

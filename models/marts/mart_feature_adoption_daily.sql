@@ -1,0 +1,57 @@
+-- Grain: one row per UTC day x feature with AI traffic. adoption_pct = users of the feature that
+-- day / the day's active product users (users with an AI request or a product event that day).
+
+with
+
+requests as (
+
+    select * from {{ ref('fct_llm_requests') }}
+    where user_id is not null
+
+),
+
+activity as (
+
+    select * from {{ ref('fct_user_activity_daily') }}
+
+),
+
+active_users as (
+
+    select
+        activity_date,
+        count(distinct user_id) as active_product_users
+    from activity
+    group by activity_date
+
+),
+
+feature_use as (
+
+    select
+        request_date as activity_date,
+        feature_id,
+        count(distinct user_id) as users,
+        count(*) as requests
+    from requests
+    group by request_date, feature_id
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat([dbt.cast('feature_use.activity_date', dbt.type_string()), "'|'", 'feature_use.feature_id']) }}
+            as feature_day_id,
+        feature_use.activity_date,
+        feature_use.feature_id,
+        cast(feature_use.users as bigint) as users,
+        cast(feature_use.requests as bigint) as requests,
+        cast(active_users.active_product_users as bigint) as active_product_users,
+        {{ safe_divide('feature_use.users', 'active_users.active_product_users') }} as adoption_pct
+    from feature_use
+    inner join active_users on feature_use.activity_date = active_users.activity_date
+
+)
+
+select * from final

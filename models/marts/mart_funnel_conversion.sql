@@ -1,0 +1,108 @@
+-- Grain: one row per funnel x entry week x step (from the funnel_steps seed; every step is
+-- present, with 0 users when nobody reached it). Ordered and windowed as int_funnel_progress
+-- describes. A step is a bottleneck when its drop-off from the previous step exceeds var
+-- funnel_bottleneck_drop_off (default 0.20).
+
+with
+
+progress as (
+
+    select * from {{ ref('int_funnel_progress') }}
+
+),
+
+steps as (
+
+    select * from {{ ref('funnel_steps') }}
+
+),
+
+weeks as (
+
+    select distinct
+        funnel_name,
+        entry_week
+    from progress
+
+),
+
+spine as (
+
+    select
+        weeks.funnel_name,
+        weeks.entry_week,
+        steps.step_order,
+        steps.event_name
+    from weeks
+    inner join steps on weeks.funnel_name = steps.funnel_name
+
+),
+
+reached as (
+
+    select
+        funnel_name,
+        entry_week,
+        step_order,
+        count(distinct actor_id) as users_reached
+    from progress
+    group by funnel_name, entry_week, step_order
+
+),
+
+counted as (
+
+    select
+        spine.funnel_name,
+        spine.entry_week,
+        spine.step_order,
+        spine.event_name,
+        coalesce(reached.users_reached, 0) as users_reached
+    from spine
+    left join reached
+        on
+            spine.funnel_name = reached.funnel_name
+            and spine.entry_week = reached.entry_week
+            and spine.step_order = reached.step_order
+
+),
+
+compared as (
+
+    select
+        *,
+        lag(users_reached) over (partition by funnel_name, entry_week order by step_order) as previous_reached,
+        first_value(users_reached) over (partition by funnel_name, entry_week order by step_order) as started
+    from counted
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['funnel_name', "'|'", dbt.cast('entry_week', dbt.type_string()), "'|'",
+            dbt.cast('step_order', dbt.type_string())]) }} as funnel_step_week_id,
+        funnel_name,
+        entry_week,
+        cast(step_order as integer) as step_order,
+        event_name,
+        cast(users_reached as bigint) as users_reached,
+        case
+            when previous_reached is null then 1.0
+            else {{ safe_divide('users_reached', 'previous_reached') }}
+        end as conversion_from_previous,
+        {{ safe_divide('users_reached', 'started') }} as conversion_from_start,
+        case
+            when previous_reached is null then 0.0
+            else 1 - {{ safe_divide('users_reached', 'previous_reached') }}
+        end as drop_off_pct,
+        coalesce(
+            previous_reached is not null
+            and 1 - {{ safe_divide('users_reached', 'previous_reached') }} > {{ var('funnel_bottleneck_drop_off') }},
+            false
+        ) as is_bottleneck
+    from compared
+
+)
+
+select * from final
