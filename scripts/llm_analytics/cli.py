@@ -201,6 +201,16 @@ def prices(
     )
 
 
+def _register_alerts() -> None:
+    """`llm-analytics alerts ...` lives in its own package; imported lazily by its commands."""
+    from .alerts.cli import app as alerts_app
+
+    app.add_typer(alerts_app, name="alerts")
+
+
+_register_alerts()
+
+
 def main() -> None:
     try:
         app()

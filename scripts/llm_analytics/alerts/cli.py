@@ -1,0 +1,265 @@
+"""`llm-analytics alerts run | list | history`: made for cron and orchestrators.
+
+Exit codes of `run`: 0 nothing fires, 1 something fires, 2 the rules, the warehouse or a rule's
+query failed (the message names which).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from ..project import TARGETS, UserError, load_target, project_dir
+
+app = typer.Typer(help="Evaluate alert rules (alerts.yml) against the marts.", no_args_is_help=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per message: logs stay greppable
+TargetOpt = Annotated[str, typer.Option("--target", "-t", help=f"Warehouse: one of {', '.join(TARGETS)}.")]
+RulesOpt = Annotated[
+    Path | None, typer.Option("--rules", help="Rules file (default: alerts.yml at the project root).")
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="table or json (one object per line).")]
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _rules_path(rules: Path | None) -> Path:
+    return rules if rules is not None else project_dir() / "alerts.yml"
+
+
+def parse_at(text: str | None) -> dt.datetime:
+    """The evaluated window ends at the start of --at's UTC hour: the last complete hour."""
+    if text is None:
+        at = dt.datetime.now(dt.UTC)
+    else:
+        try:
+            at = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise UserError(f"--at {text!r} is not a timestamp like 2026-10-12T16:00 (UTC)") from exc
+    if at.tzinfo is not None:
+        at = at.astimezone(dt.UTC).replace(tzinfo=None)
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("table", "json"):
+        raise UserError(f"--format {fmt!r}: choose table or json")
+
+
+@app.command()
+def run(
+    target: TargetOpt = "duckdb",
+    rules: RulesOpt = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Evaluate the hour before this UTC time (default: now); backtests."),
+    ] = None,
+    fmt: FormatOpt = "table",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Evaluate and print; record and send nothing.")
+    ] = False,
+) -> None:
+    """Evaluate every rule for the window ending at --at, record state, send notifications."""
+    from . import notify, state
+    from .db import connect, require_marts
+    from .evaluate import evaluate
+    from .rules import load_rules
+
+    try:
+        _check_format(fmt)
+        ruleset = load_rules(_rules_path(rules))
+        end = parse_at(at)
+        tgt = load_target(target)
+    except UserError as exc:
+        _fail(exc)
+    out = sys.stdout
+    notes_to = sys.stderr if fmt == "json" else sys.stdout
+    errors: list[str] = []
+    results: list[dict[str, Any]] = []
+    try:
+        with connect(tgt, read_only=dry_run) as db:
+            require_marts(db, tgt)
+            if not dry_run:
+                state.ensure_schema(db)
+            evaluations = []
+            for rule in ruleset.rules:
+                try:
+                    evaluations.append(evaluate(db, rule, end))
+                except Exception as exc:  # one broken rule must not silence the others
+                    db.rollback()
+                    errors.append(f"{ruleset.path}: rule {rule.name}: evaluation failed: {exc}")
+            if dry_run:
+                for ev in evaluations:
+                    results += [
+                        {**o.as_json(), "state": "firing", "notification": "dry run"} for o in ev.firing
+                    ]
+            else:
+                db.begin()
+                for ev in evaluations:
+                    for e in state.record(db, ev):
+                        results.append(_event_json(e))
+                    recorded = {r["scope_key"] for r in results if r["rule"] == ev.rule.name}
+                    for o in ev.firing:  # fired again in an hour already evaluated: shown, not re-sent
+                        if o.scope_key not in recorded:
+                            results.append(
+                                {**o.as_json(), "state": "firing", "notification": "already recorded"}
+                            )
+                for msg in errors:
+                    name = msg.split(": rule ", 1)[1].split(":", 1)[0]
+                    state.record_error(db, name, end, msg)
+                db.commit()
+                for d in notify.deliver(db, ruleset, notes_to):
+                    if not d.ok:
+                        err.print(
+                            f"[yellow]warn:[/] {escape(f'{d.notifier}: {d.rule_name} ({d.scope_key})')}"
+                            f" {d.state} not delivered, will retry next run: {escape(str(d.error))}",
+                            highlight=False,
+                        )
+    except UserError as exc:
+        _fail(exc)
+    _print_run(results, fmt, end, out)
+    for msg in errors:
+        err.print(f"[bold red]error:[/] {escape(msg)}", highlight=False)
+    if errors:
+        raise typer.Exit(2)
+    raise typer.Exit(1 if any(r["state"] == "firing" for r in results) else 0)
+
+
+def _event_json(e: Any) -> dict[str, Any]:
+    note = "sent" if e.notified else e.note
+    return {**e.payload, "state": e.state, "notification": note}
+
+
+def _print_run(results: list[dict[str, Any]], fmt: str, end: dt.datetime, out: Any) -> None:
+    if fmt == "json":
+        for r in results:
+            print(json.dumps(r, default=str), file=out)
+        return
+    console = Console(file=out, width=160)
+    firing = [r for r in results if r["state"] == "firing"]
+    if not results:
+        console.print(f"no alerts for the hour to {end:%Y-%m-%d %H:%M} UTC", highlight=False)
+        return
+    table = RichTable(title=f"alerts for the hour to {end:%Y-%m-%d %H:%M} UTC")
+    for col in ("severity", "rule", "state", "scope", "value", "threshold", "notification", "message"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        table.add_row(
+            str(r.get("severity")),
+            str(r["rule"]),
+            r["state"],
+            str(r.get("scope_key")),
+            _short(r.get("value")),
+            _short(r.get("threshold")),
+            str(r.get("notification")),
+            escape(str(r.get("message"))),
+        )
+    console.print(table)
+    console.print(f"{len(firing)} firing, {len(results) - len(firing)} resolved", highlight=False)
+
+
+def _short(v: Any) -> str:
+    return "" if v is None else f"{v:,.4g}" if isinstance(v, float) else str(v)
+
+
+@app.command("list")
+def list_rules(target: TargetOpt = "duckdb", rules: RulesOpt = None) -> None:
+    """The rules, and for each its last evaluated hour and the scopes still firing."""
+    from . import state
+    from .db import connect
+    from .rules import format_duration, load_rules
+
+    try:
+        ruleset = load_rules(_rules_path(rules))
+        tgt = load_target(target)
+    except UserError as exc:
+        _fail(exc)
+    runs: dict[str, Any] = {}
+    open_: dict[str, int] = {}
+    try:
+        with connect(tgt, read_only=True) as db:
+            runs, open_ = state.last_runs(db), state.open_counts(db)
+    except UserError as exc:
+        err.print(f"[yellow]warn:[/] no state read: {escape(str(exc))}", highlight=False)
+    table = RichTable(title=f"alert rules in {ruleset.path}")
+    for col in (
+        "rule",
+        "severity",
+        "metric",
+        "scope",
+        "condition",
+        "window",
+        "min samples",
+        "cooldown",
+        "notify",
+        "last hour",
+        "last state",
+    ):
+        table.add_column(col, overflow="fold")
+    for r in ruleset.rules:
+        last = runs.get(r.name)
+        if last is None:
+            when, status = "never", "-"
+        else:
+            when = f"{last[0]:%Y-%m-%d %H:%M}"
+            status = (
+                f"error: {last[3]}"
+                if last[3]
+                else (f"firing ({open_[r.name]})" if open_.get(r.name) else "ok")
+            )
+        table.add_row(
+            r.name,
+            r.severity,
+            r.metric.name,
+            r.scope,
+            r.condition.text,
+            r.window.text,
+            str(r.min_samples),
+            format_duration(r.cooldown),
+            ", ".join(r.notify),
+            when,
+            escape(status),
+        )
+    Console(width=180).print(table)
+
+
+@app.command()
+def history(
+    target: TargetOpt = "duckdb",
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Most recent events to show.")] = 50,
+    fmt: FormatOpt = "table",
+) -> None:
+    """What fired and resolved, newest first (from alerts.alert_events)."""
+    from . import state
+    from .db import connect
+
+    try:
+        _check_format(fmt)
+        with connect(load_target(target), read_only=True) as db:
+            rows = state.history(db, rule, limit)
+    except UserError as exc:
+        _fail(exc)
+    cols = ("window_end", "rule", "severity", "state", "scope", "value", "threshold", "notified", "message")
+    if fmt == "json":
+        for row in rows:
+            print(json.dumps(dict(zip(cols, row, strict=True)), default=str))
+        return
+    table = RichTable(title="alert history (newest first)")
+    for col in cols:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(
+            *(escape(_short(v)) if not isinstance(v, dt.datetime) else f"{v:%Y-%m-%d %H:%M}" for v in row)
+        )
+    Console(width=180).print(table)
