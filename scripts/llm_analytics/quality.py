@@ -505,7 +505,7 @@ class QualityGate:
         )
         cur = con.cursor()  # its own result, so the caller's connection stays free
         try:
-            reader = cur.execute(_select_cast(f)).to_arrow_reader(self.settings.chunk_rows)
+            reader = cur.sql(_select_cast(f)).to_arrow_reader(self.settings.chunk_rows)
             report = validate_frames(
                 f"{RAW_SCHEMA}.{table.name}", str(f.path), arrow_frames(reader), checks, self.settings
             )
@@ -595,7 +595,7 @@ def _validate_duckdb(target: Target, plan: list[Any], settings: Rules) -> list[T
         for table, _cols, checks in plan:
             row_checks = [c for c in checks if c.query is None]
             cur = con.cursor()
-            reader = cur.execute(f"select * from {table}").to_arrow_reader(settings.chunk_rows)
+            reader = cur.sql(f"select * from {table}").to_arrow_reader(settings.chunk_rows)
             report = validate_frames(
                 table, f"{target.name}:{table}", arrow_frames(reader), row_checks, settings
             )
