@@ -36,6 +36,13 @@ demo: install  ## Generate sample data, load it, build every model and test on D
 	@echo "Marts are in its schema 'marts' (fct_llm_requests, fct_llm_sessions, fct_feedback, dim_users, ...);"
 	@echo "rejected rows with their reason are in intermediate.int_rejected_rows."
 	@echo "Try: $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(DUCKDB_PATH)', read_only=True).sql('select * from marts.fct_llm_sessions limit 5'))\""
+	@echo
+	@echo "Alerts for the sample's last hour (exit code 1 means something fired: not a failure here):"
+	-$(BIN)/llm-analytics alerts run --target duckdb --at $(shell date -u +%Y-%m-%d)T00:00
+	@echo "Backtest of the incidents planted in the sample (dry run: records and sends nothing):"
+	-@for at in $$($(BIN)/python -c "import datetime as d; from llm_analytics.generate import incidents; \
+		print(*(i.end.replace(' ', 'T') for i in incidents(d.datetime.fromisoformat('$(START)'), $(DAYS))))"); do \
+		$(BIN)/llm-analytics alerts run --target duckdb --at $$at --dry-run; done; true
 
 lint: install  ## ruff on the Python, sqlfluff on models/ and macros/
 	$(BIN)/ruff check scripts tests
