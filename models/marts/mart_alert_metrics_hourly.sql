@@ -1,8 +1,11 @@
 -- The alert scripts' input. Grain: one row per UTC hour x scope, where scope is 'overall' or one
 -- provider/model. Hours without traffic are present with request_count 0, so a drop shows.
--- For each metric: the value, a trailing baseline (mean and sample standard deviation over the
--- previous var alert_baseline_days days of the same scope, the hour itself excluded), the number
--- of hours in the baseline that had a value, and the z-score (value - mean) / stddev.
+-- For each metric: the value and two baselines, each with its mean, sample standard deviation,
+-- number of hours that had a value, and z-score (value - mean) / stddev:
+-- - trailing (M_baseline_*): every hour of the previous var alert_baseline_days days of the scope;
+-- - same hour (M_same_hour_*): the same UTC hour of day on each of those days, so the diurnal cycle
+--   is in the baseline rather than in the z-score (an ordinary afternoon is compared with afternoons).
+-- The hour itself is excluded from both.
 
 {%- set metrics = ['request_count', 'latency_p95_ms', 'ttft_p95_ms', 'error_rate', 'cost_usd', 'avg_rating'] %}
 {%- set window_hours = var('alert_baseline_days') * 24 %}
@@ -153,6 +156,7 @@ hourly as (
         spine.scope_key,
         spine.provider,
         spine.model_id,
+        cast(extract(hour from spine.hour_start) as integer) as hour_of_day,
         coalesce(observed.request_count, 0) as request_count,
         coalesce(observed.error_count, 0) as error_count,
         {{ safe_divide('observed.error_count', 'observed.request_count') }} as error_rate,
@@ -176,14 +180,24 @@ baselines as (
         {%- for m in metrics %}
             avg({{ m }}) over trailing_window as {{ m }}_baseline_mean,
             stddev_samp({{ m }}) over trailing_window as {{ m }}_baseline_stddev,
-            count({{ m }}) over trailing_window as {{ m }}_baseline_hours{% if not loop.last %},{% endif %}
+            count({{ m }}) over trailing_window as {{ m }}_baseline_hours,
+            avg({{ m }}) over same_hour_window as {{ m }}_same_hour_mean,
+            stddev_samp({{ m }}) over same_hour_window as {{ m }}_same_hour_stddev,
+            count({{ m }}) over same_hour_window as {{ m }}_same_hour_hours{% if not loop.last %},{% endif %}
         {%- endfor %}
     from hourly
-    window trailing_window as (
-        partition by scope_key
-        order by hour_start
-        rows between {{ window_hours }} preceding and 1 preceding
-    )
+    window
+        trailing_window as (
+            partition by scope_key
+            order by hour_start
+            rows between {{ window_hours }} preceding and 1 preceding
+        ),
+        -- the spine is dense, so within one hour of day a row is a day
+        same_hour_window as (
+            partition by scope_key, hour_of_day
+            order by hour_start
+            rows between {{ var('alert_baseline_days') }} preceding and 1 preceding
+        )
 
 ),
 
@@ -203,7 +217,12 @@ final as (
             cast({{ m }}_baseline_stddev as {{ type_double() }}) as {{ m }}_baseline_stddev,
             cast({{ m }}_baseline_hours as bigint) as {{ m }}_baseline_hours,
             cast(({{ m }} - {{ m }}_baseline_mean) / nullif({{ m }}_baseline_stddev, 0) as {{ type_double() }})
-                as {{ m }}_zscore{% if not loop.last %},{% endif %}
+                as {{ m }}_zscore,
+            cast({{ m }}_same_hour_mean as {{ type_double() }}) as {{ m }}_same_hour_mean,
+            cast({{ m }}_same_hour_stddev as {{ type_double() }}) as {{ m }}_same_hour_stddev,
+            cast({{ m }}_same_hour_hours as bigint) as {{ m }}_same_hour_hours,
+            cast(({{ m }} - {{ m }}_same_hour_mean) / nullif({{ m }}_same_hour_stddev, 0) as {{ type_double() }})
+                as {{ m }}_same_hour_zscore{% if not loop.last %},{% endif %}
         {%- endfor %}
     from baselines
 

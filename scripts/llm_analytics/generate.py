@@ -31,15 +31,17 @@ from .contract import raw_tables
 DEFAULT_START = dt.datetime(2026, 10, 1)
 CHUNK_REQUESTS = 500_000
 MEAN_TURNS = 3.0
-# provider, model_id, model_version, weight, latency median ms, tokens/s
+# provider, model_id, model_version, weight, median time to first token ms, output tokens/s.
+# A call takes its time to first token plus its completion at the model's speed, so the normal
+# hourly p95 stays near 3 s (TTFT p95 near 1 s) and an incident's x5 stands well clear of it.
 MODELS = [
-    ("openai", "gpt-4o", "2024-08-06", 0.22, 1400, 90),
-    ("openai", "gpt-4o-mini", "v1", 0.25, 700, 140),
-    ("anthropic", "claude-3-5-sonnet-20241022", "2024-10-22", 0.18, 1600, 80),
-    ("anthropic", "claude-3-5-haiku-latest", "latest", 0.12, 650, 150),
-    ("google", "gemini-2.0-flash", "001", 0.13, 500, 200),
-    ("mistral", "mistral-large-4", "2512", 0.095, 1100, 100),
-    ("acme", "acme-llm-7b", "0.3", 0.005, 900, 60),  # unknown to genai-prices: unpriced
+    ("openai", "gpt-4o", "2024-08-06", 0.22, 450, 140),
+    ("openai", "gpt-4o-mini", "v1", 0.25, 350, 180),
+    ("anthropic", "claude-3-5-sonnet-20241022", "2024-10-22", 0.18, 600, 100),
+    ("anthropic", "claude-3-5-haiku-latest", "latest", 0.12, 400, 170),
+    ("google", "gemini-2.0-flash", "001", 0.13, 300, 250),
+    ("mistral", "mistral-large-4", "2512", 0.095, 500, 110),
+    ("acme", "acme-llm-7b", "0.3", 0.005, 400, 90),  # unknown to genai-prices: unpriced
 ]
 FEATURES = ["chat", "search", "summarize", "code_assist", "email_draft"]
 FEATURE_W = [0.4, 0.25, 0.15, 0.12, 0.08]
@@ -228,7 +230,7 @@ def _chunk(
 
     # tokens: prompts grow with the conversation; cached tokens on later turns and cache routing
     prompt = (rng.lognormal(6.4, 0.7, total) * (1 + 0.6 * turn)).astype(np.int64) + 20
-    completion = rng.lognormal(5.5, 0.8, total).astype(np.int64) + 5
+    completion = rng.lognormal(4.8, 0.55, total).astype(np.int64) + 5
     cached = np.where(
         (turn > 0) & (rng.random(total) < 0.55), (prompt * rng.uniform(0.3, 0.8, total)).astype(np.int64), 0
     )
@@ -244,19 +246,21 @@ def _chunk(
     lat_spike = in_hour("latency_spike") & (provider == "openai")
     err_burst = in_hour("error_burst") & (provider == "anthropic")
 
-    # latency
-    lat_med = np.array([m[4] for m in MODELS])[m_idx]
+    # latency: time to first token, then the completion streamed at the model's speed; the
+    # provider's queue (v2, the incident) slows both
+    ttft_med = np.array([m[4] for m in MODELS])[m_idx]
     tps = np.array([m[5] for m in MODELS])[m_idx]
-    total_latency = lat_med * rng.lognormal(0, 0.35, total) + completion / tps * 1000 * 0.3
-    total_latency = np.where(is_v2, total_latency * 1.35, total_latency)
-    total_latency = np.where(lat_spike, total_latency * 5, total_latency)
+    ttft = ttft_med * rng.lognormal(0, 0.3, total)
+    total_latency = ttft + completion / tps * 1000 * rng.lognormal(0, 0.15, total)
+    slowdown = np.where(is_v2, 1.35, 1.0) * np.where(lat_spike, 5.0, 1.0)
+    ttft, total_latency = ttft * slowdown, total_latency * slowdown
     total_latency = np.where(routing == "cache", rng.uniform(20, 80, total), total_latency)
     streamed = (rng.random(total) < 0.8) & (routing != "cache")
-    ttft = np.where(streamed, total_latency * rng.uniform(0.15, 0.35, total), np.nan)
+    ttft = np.where(streamed, ttft, np.nan)
     chunks = np.where(streamed, np.maximum(1, completion // 4), 1)
 
     # errors
-    err_p = np.where(err_burst, 0.6, 0.02)
+    err_p = np.where(err_burst, 0.6, 0.003)
     is_err = rng.random(total) < err_p
     err_type = np.where(
         err_burst,
@@ -435,7 +439,7 @@ def _feedback(
 
     add(rated & thumbs_up, "thumbs_up")
     add(rated & ~thumbs_up, "thumbs_down")
-    stars = np.clip(np.round(np.where(thumbs_up, 4.3, 2.4) + rng.normal(0, 0.8, len(base))), 1, 5).astype(
+    stars = np.clip(np.round(np.where(thumbs_up, 4.5, 2.7) + rng.normal(0, 0.8, len(base))), 1, 5).astype(
         np.int64
     )
     add(ok & (r < 0.015), "rating", stars)

@@ -41,8 +41,8 @@ def _shift(at: str, hours: int) -> str:
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("alerts-sample")
     env = _base_env(out)
-    cmd = [str(BIN / "llm-analytics"), "generate", "--out", str(out / "raw"), "--requests", "30000"]
-    cmd += ["--users", "600", "--days", str(DAYS), "--start", START.strftime("%Y-%m-%d")]
+    cmd = [str(BIN / "llm-analytics"), "generate", "--out", str(out / "raw"), "--requests", "100000"]
+    cmd += ["--users", "2000", "--days", str(DAYS), "--start", START.strftime("%Y-%m-%d")]
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
     return out / "raw"
 
@@ -113,9 +113,11 @@ def test_latency_spike(wh: Warehouse) -> None:
     assert {a["rule"] for a in out} == {"high_latency", "slow_first_token"}
     a = next(a for a in out if a["rule"] == "high_latency")
     assert a["severity"] == "warning" and a["metric"] == "latency_p95_ms" and a["scope_key"] == "overall"
-    assert a["value"] > a["threshold"] == 8000
+    assert a["value"] > a["threshold"] == 5000
     assert a["window_start"] == INCIDENTS["latency_spike"].start
-    assert "latency p95" in a["message"] and "8,000 ms" in a["message"]
+    assert "latency p95" in a["message"] and "5,000 ms" in a["message"]
+    t = next(a for a in out if a["rule"] == "slow_first_token")
+    assert t["value"] > t["threshold"] == 1500
 
 
 def test_error_burst(wh: Warehouse) -> None:
@@ -123,7 +125,7 @@ def test_error_burst(wh: Warehouse) -> None:
     assert code == 1
     assert {a["rule"] for a in out} == {"error_rate"}
     assert all(a["scope"]["provider"] == INCIDENTS["error_burst"].provider for a in out)
-    assert all(a["severity"] == "critical" and a["value"] > 0.25 for a in out)
+    assert all(a["severity"] == "critical" and a["value"] > 0.05 and a["samples"] >= 50 for a in out)
 
 
 def test_cost_spike(wh: Warehouse) -> None:
@@ -131,11 +133,12 @@ def test_cost_spike(wh: Warehouse) -> None:
     assert code == 1
     by_rule = {a["rule"]: a for a in out}
     assert set(by_rule) == {"cost_spike", "session_cost", "user_budget", "request_spike"}
-    assert by_rule["cost_spike"]["value"] > 5 * by_rule["cost_spike"]["baseline_mean"]
+    assert by_rule["cost_spike"]["value"] > 2.5 * by_rule["cost_spike"]["baseline_mean"]
+    assert "same-hour mean" in by_rule["cost_spike"]["message"]
     assert by_rule["session_cost"]["scope"]["session"].endswith("runaway")
     assert by_rule["user_budget"]["scope"]["user"] == by_rule["session_cost"]["scope"]["user"]
     assert by_rule["request_spike"]["scope_key"] == "openai/gpt-4o"
-    assert by_rule["request_spike"]["zscore"] > 6
+    assert by_rule["request_spike"]["zscore"] > 5
 
 
 @pytest.mark.parametrize("at", ["2026-10-06 13:00:00", "2026-10-14 04:00:00", "2026-10-19 11:00:00"])
@@ -225,7 +228,7 @@ def test_concurrent_runs_notify_once(wh: Warehouse, tmp_path: Path) -> None:
                 "name": f"twice_{wh.target}",
                 "metric": "latency_p95_ms",
                 "scope": "overall",
-                "condition": "> 8000",
+                "condition": "> 5000",
                 "severity": "warning",
                 "notify": ["file"],
             }
@@ -292,7 +295,7 @@ def test_webhook_retry_next_run(wh: Warehouse, tmp_path: Path, hook: tuple[str, 
                 "metric": "error_rate",
                 "scope": "provider_model",
                 "condition": "> 0.25",
-                "min_samples": 15,
+                "min_samples": 50,  # one anthropic model has that many calls in the burst: one post
                 "severity": "critical",
                 "notify": ["slack"],
             },
@@ -347,6 +350,7 @@ GOOD = {"name": "r1", "metric": "error_rate", "scope": "overall", "condition": "
         ({"scope": "user"}, "has no scope 'user'"),
         ({"metric": "latency_p95_ms", "window": "3h"}, "window must be 1h"),
         ({"notify": ["pager"]}, "no notifier named 'pager'"),
+        ({"condition": "> 2x baseline", "baseline": "weekly"}, "baseline 'weekly' is not one of"),
     ],
 )
 def test_bad_rules_refused(

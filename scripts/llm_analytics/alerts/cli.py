@@ -222,7 +222,7 @@ def list_rules(target: TargetOpt = "duckdb", rules: RulesOpt = None) -> None:
             r.severity,
             r.metric.name,
             r.scope,
-            r.condition.text,
+            r.condition.text + ("" if r.condition.kind == "threshold" else f" ({r.baseline})"),
             r.window.text,
             str(r.min_samples),
             format_duration(r.cooldown),

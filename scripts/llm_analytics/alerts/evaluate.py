@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .db import Db
-from .rules import MART, REQUESTS, SESSIONS, Rule
+from .rules import BASELINES, MART, REQUESTS, SESSIONS, Rule
 
 FIRING, OK, UNKNOWN = "firing", "ok", "unknown"
 
@@ -45,17 +45,18 @@ class Observation:
         where = _scope_label(self.scope_key, self.scope, r.scope)
         window = _window_label(self)
         seen = f"{_label(m.name)} was {_fmt(self.value, m.unit)}"
+        base = "same-hour" if r.baseline == "same_hour" else "trailing"
         if r.condition.kind == "threshold":
             cmp = f"threshold {r.condition.op} {_fmt(r.condition.number, m.unit)}"
         elif r.condition.kind == "multiple":
             ratio = (self.value or 0) / self.baseline_mean if self.baseline_mean else float("nan")
             cmp = (
-                f"{ratio:.1f}x its trailing mean of {_fmt(self.baseline_mean, m.unit)}; "
+                f"{ratio:.1f}x its {base} mean of {_fmt(self.baseline_mean, m.unit)}; "
                 f"threshold {r.condition.op} {r.condition.number:g}x"
             )
         else:
             cmp = (
-                f"z-score {self.zscore:+.1f} against a trailing mean of {_fmt(self.baseline_mean, m.unit)}; "
+                f"z-score {self.zscore:+.1f} against a {base} mean of {_fmt(self.baseline_mean, m.unit)}; "
                 f"threshold z {r.condition.op} {r.condition.number:g}"
             )
         if m.name == "session_cost_usd":
@@ -160,11 +161,13 @@ def _num(v: Any) -> float | None:
 
 
 def _mart(db: Db, rule: Rule, start: dt.datetime, end: dt.datetime) -> list[Observation]:
-    """Hourly metrics with their trailing baselines; windows over several hours are summed exactly."""
+    """Hourly metrics with the rule's baseline; windows over several hours are summed exactly."""
     m = rule.metric.name
+    b = f"{m}_{BASELINES[rule.baseline]}"
+    z = f"{m}_zscore" if rule.baseline == "trailing" else f"{b}_zscore"
     rows = db.rows(
         f"select scope_key, provider, model_id, request_count, error_count, rating_count, {m}, "
-        f"{m}_baseline_mean, {m}_baseline_stddev, {m}_baseline_hours, {m}_zscore "
+        f"{b}_mean, {b}_stddev, {b}_hours, {z} "
         f"from {MART} where scope_type = ? and hour_start >= ? and hour_start < ? order by scope_key",
         (rule.scope, start, end),
     )

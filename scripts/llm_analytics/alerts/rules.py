@@ -23,6 +23,10 @@ REQUESTS = "marts.fct_llm_requests"
 SEVERITIES = ("info", "warning", "high", "critical")
 OPERATORS = (">=", "<=", ">", "<")
 NOTIFIER_TYPES = ("stdout", "jsonl", "webhook")
+# Baselines the hourly mart carries (column prefix after the metric name), and how many hours of
+# history each needs by default before a baseline condition may fire.
+BASELINES = {"trailing": "baseline", "same_hour": "same_hour"}
+MIN_BASELINE_HOURS = {"trailing": 24, "same_hour": 7}
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class Metric:
     samples: str
     description: str
     hourly_only: bool = False  # percentiles of hours do not add up: the window must be 1h
-    has_baseline: bool = False  # the mart carries a trailing baseline (mean, stddev, z-score)
+    has_baseline: bool = False  # the mart carries baselines (trailing, same hour): mean, stddev, z-score
 
 
 METRICS: dict[str, Metric] = {
@@ -120,7 +124,7 @@ METRICS: dict[str, Metric] = {
 
 @dataclass(frozen=True)
 class Condition:
-    """`> 8000` (threshold), `> 5x baseline` (multiple of the trailing mean) or `zscore > 6`."""
+    """`> 8000` (threshold), `> 2x baseline` (multiple of the baseline mean) or `zscore > 3`."""
 
     kind: str  # threshold | multiple | zscore
     op: str
@@ -163,6 +167,7 @@ class Rule:
     notify: tuple[str, ...]
     min_baseline_hours: int = 24
     description: str = ""
+    baseline: str = "trailing"  # trailing | same_hour: which of the mart's baselines conditions use
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,7 @@ RULE_KEYS = {
     "cooldown",
     "notify",
     "min_baseline_hours",
+    "baseline",
     "description",
 }
 REQUIRED = ("name", "metric", "scope", "condition", "severity")
@@ -239,8 +245,8 @@ def parse_condition(text: Any) -> Condition:
     if op and op.group(1) not in OPERATORS:
         raise ValueError(f"condition {s!r}: operator {op.group(1)!r} is not one of {', '.join(OPERATORS)}")
     raise ValueError(
-        f"condition {s!r} is not one of '> 8000' (a number), '> 5x baseline' (a multiple of the "
-        "trailing mean) or 'zscore > 3' (against the trailing baseline); operators: " + ", ".join(OPERATORS)
+        f"condition {s!r} is not one of '> 8000' (a number), '> 2x baseline' (a multiple of the "
+        "baseline mean) or 'zscore > 3' (against the baseline); operators: " + ", ".join(OPERATORS)
     )
 
 
@@ -278,14 +284,15 @@ def _rule(raw: dict[str, Any], defaults: dict[str, Any], notifiers: dict[str, No
         if not metric.has_baseline:
             raise ValueError(f"metric {metric.name} has no baseline: use a number, like '> 0.5'")
         if window.hours != 1:
-            raise ValueError(
-                "baseline conditions compare one hour with its trailing baseline: window must be 1h"
-            )
+            raise ValueError("baseline conditions compare one hour with its baseline: window must be 1h")
+    baseline = str(spec.get("baseline") or "trailing")
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline {baseline!r} is not one of {', '.join(BASELINES)}")
     severity = str(spec["severity"])
     if severity not in SEVERITIES:
         raise ValueError(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
     for key in ("min_samples", "min_baseline_hours"):
-        value = spec.get(key, 24 if key == "min_baseline_hours" else 0)
+        value = spec.get(key, MIN_BASELINE_HOURS[baseline] if key == "min_baseline_hours" else 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{key} {value!r} must be a whole number >= 0")
     notify = spec["notify"]
@@ -306,8 +313,9 @@ def _rule(raw: dict[str, Any], defaults: dict[str, Any], notifiers: dict[str, No
         severity=severity,
         cooldown=parse_duration(spec["cooldown"], "cooldown", allow_zero=True),
         notify=tuple(str(n) for n in notify),
-        min_baseline_hours=int(spec.get("min_baseline_hours", 24)),
+        min_baseline_hours=int(spec.get("min_baseline_hours", MIN_BASELINE_HOURS[baseline])),
         description=str(spec.get("description") or ""),
+        baseline=baseline,
     )
 
 
