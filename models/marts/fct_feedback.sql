@@ -1,11 +1,24 @@
--- One row per valid feedback event on an LLM call.
+{{
+    config(
+        materialized='incremental',
+        unique_key='feedback_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
+-- One row per valid feedback event on an LLM call. Incremental on received_at (lookback var).
 
 with
 
 feedback as (
 
     select * from {{ ref('stg_llm__feedback_events') }}
-    where reject_reason is null
+    where
+        reject_reason is null
+        {% if is_incremental() %}
+            and received_at >= {{ incremental_watermark('received_at') }}
+        {% endif %}
 
 ),
 

@@ -1,9 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='request_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- Grain: one row per valid LLM call: what feedback it received, from its own explicit_rating
 -- and from feedback events, combined. A thumbs up counts once per call whichever way it came.
+-- Incremental: calls received, or given feedback, within the lookback are recomputed.
 
 with
 
-requests as (
+all_requests as (
 
     select * from {{ ref('fct_llm_requests') }}
 
@@ -14,6 +24,36 @@ feedback as (
     select * from {{ ref('int_feedback_by_request') }}
 
 ),
+
+{% if is_incremental() %}
+
+    touched as (
+
+        select request_id from all_requests
+        where received_at >= {{ incremental_watermark() }}
+        union
+        select request_id from feedback
+        where last_received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select all_requests.*
+        from all_requests
+        inner join touched on all_requests.request_id = touched.request_id
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+{% endif %}
 
 final as (
 
@@ -33,7 +73,11 @@ final as (
             or coalesce(feedback.has_thumbs_up_event, false)
             or coalesce(feedback.has_thumbs_down_event, false)
             or coalesce(feedback.rating_count, 0) > 0
-        ) as has_explicit_feedback
+        ) as has_explicit_feedback,
+        case
+            when feedback.last_received_at > requests.received_at then feedback.last_received_at
+            else requests.received_at
+        end as last_received_at
     from requests
     left join feedback on requests.request_id = feedback.request_id
 

@@ -1,20 +1,75 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- One row per session (conversation): its requests' tokens, cost, errors and feedback.
 -- cost_usd is the sum of the session's priced requests; see the singular test
--- assert_session_cost_equals_request_cost.
+-- assert_session_cost_equals_request_cost. Incremental, the Snowplow way: a session touched by
+-- a call or feedback received within the lookback is rebuilt whole from all its events, so a
+-- batch boundary never splits a session.
 
 with
 
-requests as (
+all_requests as (
 
     select * from {{ ref('fct_llm_requests') }}
 
 ),
 
-feedback as (
+all_feedback as (
 
     select * from {{ ref('fct_feedback') }}
 
 ),
+
+{% if is_incremental() %}
+
+    touched as (
+
+        select session_id from all_requests
+        where received_at >= {{ incremental_watermark() }}
+        union
+        select session_id from all_feedback
+        where received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select all_requests.*
+        from all_requests
+        inner join touched on all_requests.session_id = touched.session_id
+
+    ),
+
+    feedback as (
+
+        select all_feedback.*
+        from all_feedback
+        inner join touched on all_feedback.session_id = touched.session_id
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+    feedback as (
+
+        select * from all_feedback
+
+    ),
+
+{% endif %}
 
 request_totals as (
 
@@ -34,7 +89,8 @@ request_totals as (
         sum(cost_usd) as cost_usd,
         sum(case when is_priced then 0 else 1 end) as unpriced_requests,
         sum(case when is_regenerated then 1 else 0 end) as regenerations,
-        sum(case when is_edited then 1 else 0 end) as edits
+        sum(case when is_edited then 1 else 0 end) as edits,
+        max(received_at) as last_received_at
     from requests
     group by session_id
 
@@ -47,7 +103,8 @@ feedback_totals as (
         count(*) as feedback_count,
         sum(case when feedback_type = 'thumbs_up' then 1 else 0 end) as thumbs_up_count,
         sum(case when feedback_type = 'thumbs_down' then 1 else 0 end) as thumbs_down_count,
-        sum(case when feedback_type = 'rating' then 1 else 0 end) as rating_count
+        sum(case when feedback_type = 'rating' then 1 else 0 end) as rating_count,
+        max(received_at) as last_received_at
     from feedback
     group by session_id
 
@@ -77,7 +134,12 @@ final as (
         cast(coalesce(feedback_totals.thumbs_up_count, 0) as bigint) as thumbs_up_count,
         cast(coalesce(feedback_totals.thumbs_down_count, 0) as bigint) as thumbs_down_count,
         cast(coalesce(feedback_totals.rating_count, 0) as bigint) as rating_count,
-        coalesce(request_totals.cost_usd, 0) > {{ var('session_budget_usd') }} as is_over_budget
+        coalesce(request_totals.cost_usd, 0) > {{ var('session_budget_usd') }} as is_over_budget,
+        case
+            when feedback_totals.last_received_at > request_totals.last_received_at
+                then feedback_totals.last_received_at
+            else request_totals.last_received_at
+        end as last_received_at
     from request_totals
     left join feedback_totals on request_totals.session_id = feedback_totals.session_id
 

@@ -1,22 +1,89 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_day_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- Grain: one row per known user x UTC day with any activity (an AI request or a product event).
 -- The base for active-user counts: distinct users over a window are counted from these rows,
--- never by adding daily distinct counts.
+-- never by adding daily distinct counts. Incremental: user-days with a call or event received
+-- within the lookback are recomputed whole.
 
 with
 
-requests as (
+all_requests as (
 
     select * from {{ ref('fct_llm_requests') }}
     where user_id is not null
 
 ),
 
-product_events as (
+all_product_events as (
 
-    select * from {{ ref('stg_llm__product_events') }}
+    select
+        *,
+        cast(occurred_at as date) as activity_date
+    from {{ ref('stg_llm__product_events') }}
     where reject_reason is null and user_id is not null
 
 ),
+
+{% if is_incremental() %}
+
+    touched as (
+
+        select
+            user_id,
+            request_date as activity_date
+        from all_requests
+        where received_at >= {{ incremental_watermark() }}
+        union
+        select
+            user_id,
+            activity_date
+        from all_product_events
+        where received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select all_requests.*
+        from all_requests
+        inner join touched
+            on all_requests.user_id = touched.user_id and all_requests.request_date = touched.activity_date
+
+    ),
+
+    product_events as (
+
+        select all_product_events.*
+        from all_product_events
+        inner join touched
+            on
+                all_product_events.user_id = touched.user_id
+                and all_product_events.activity_date = touched.activity_date
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+    product_events as (
+
+        select * from all_product_events
+
+    ),
+
+{% endif %}
 
 ai_days as (
 
@@ -25,7 +92,8 @@ ai_days as (
         request_date as activity_date,
         count(*) as ai_requests,
         count(distinct session_id) as ai_sessions,
-        sum(cost_usd) as cost_usd
+        sum(cost_usd) as cost_usd,
+        max(received_at) as last_received_at
     from requests
     group by user_id, request_date
 
@@ -35,10 +103,11 @@ product_days as (
 
     select
         user_id,
-        cast(occurred_at as date) as activity_date,
-        count(*) as product_events
+        activity_date,
+        count(*) as product_events,
+        max(received_at) as last_received_at
     from product_events
-    group by user_id, cast(occurred_at as date)
+    group by user_id, activity_date
 
 ),
 
@@ -54,7 +123,12 @@ final as (
         cast(coalesce(ai_days.ai_sessions, 0) as bigint) as ai_sessions,
         cast(coalesce(ai_days.cost_usd, 0) as {{ type_double() }}) as cost_usd,
         cast(coalesce(product_days.product_events, 0) as bigint) as product_events,
-        coalesce(ai_days.ai_requests, 0) > 0 as is_ai_active
+        coalesce(ai_days.ai_requests, 0) > 0 as is_ai_active,
+        case
+            when product_days.last_received_at > ai_days.last_received_at or ai_days.last_received_at is null
+                then product_days.last_received_at
+            else ai_days.last_received_at
+        end as last_received_at
     from ai_days
     full outer join product_days
         on ai_days.user_id = product_days.user_id and ai_days.activity_date = product_days.activity_date

@@ -1,13 +1,51 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='cost_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- Grain: one row per UTC day x provider x model. cache_hit_rate is the share of calls served
 -- with any cached input tokens or routed to the cache (is_cache_hit in fct_llm_requests).
+-- Incremental: every day with a call received within the lookback is recomputed whole.
 
 with
 
-requests as (
+all_requests as (
 
     select * from {{ ref('fct_llm_requests') }}
 
 ),
+
+{% if is_incremental() %}
+
+    touched as (
+
+        select distinct request_date
+        from all_requests
+        where received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select all_requests.*
+        from all_requests
+        inner join touched on all_requests.request_date = touched.request_date
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+{% endif %}
 
 aggregated as (
 
@@ -22,7 +60,8 @@ aggregated as (
         sum(cost_usd) as cost_usd,
         sum(case when is_priced then 1 else 0 end) as priced_requests,
         sum(case when is_cache_hit then 1 else 0 end) as cache_hits,
-        sum(cache_savings_usd) as cache_savings_usd
+        sum(cache_savings_usd) as cache_savings_usd,
+        max(received_at) as last_received_at
     from requests
     group by request_date, provider, model_id
 
@@ -44,7 +83,8 @@ final as (
         {{ safe_divide('cost_usd', 'priced_requests') }} as cost_per_query_usd,
         {{ safe_divide('cache_hits', 'requests') }} as cache_hit_rate,
         cast(coalesce(cache_savings_usd, 0) as {{ type_double() }}) as cache_savings_usd,
-        cast(requests - priced_requests as bigint) as unpriced_requests
+        cast(requests - priced_requests as bigint) as unpriced_requests,
+        last_received_at
     from aggregated
 
 )

@@ -1,4 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='hour_start',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- Grain: one row per UTC hour x provider x model x latency bucket with at least one call.
+-- Incremental: every hour with a call received within the lookback is recomputed whole.
 -- Buckets are log-scale: bucket b holds latencies in [g^b, g^(b+1)) ms with g = var
 -- latency_histogram_growth (1.05: every bucket at most 5% wide; latencies under 1 ms fall in
 -- bucket 0). Counts add up across rows, so a BI tool gets any percentile over any span:
@@ -9,12 +19,39 @@
 
 with
 
-requests as (
+all_requests as (
 
     select * from {{ ref('fct_llm_requests') }}
-    where total_latency_ms is not null
 
 ),
+
+{% if is_incremental() %}
+
+    touched as (
+
+        select distinct request_hour
+        from all_requests
+        where received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select all_requests.*
+        from all_requests
+        inner join touched on all_requests.request_hour = touched.request_hour
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+{% endif %}
 
 bucketed as (
 
@@ -22,11 +59,13 @@ bucketed as (
         request_hour,
         provider,
         model_id,
+        received_at,
         cast(floor(
             ln(case when total_latency_ms < 1 then 1 else total_latency_ms end)
             / ln({{ var('latency_histogram_growth') }})
         ) as integer) as bucket_index
     from requests
+    where total_latency_ms is not null
 
 ),
 
@@ -41,7 +80,8 @@ final as (
         bucket_index,
         cast(power({{ var('latency_histogram_growth') }}, bucket_index) as {{ type_double() }}) as bucket_lower_ms,
         cast(power({{ var('latency_histogram_growth') }}, bucket_index + 1) as {{ type_double() }}) as bucket_upper_ms,
-        cast(count(*) as bigint) as request_count
+        cast(count(*) as bigint) as request_count,
+        max(received_at) as last_received_at
     from bucketed
     group by request_hour, provider, model_id, bucket_index
 

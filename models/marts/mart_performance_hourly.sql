@@ -1,14 +1,52 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='hour_start',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- Grain: one row per UTC hour x provider x model with traffic. Percentiles are exact per row
 -- (continuous interpolation over that row's calls): never average them across rows; use
--- mart_latency_histogram to get a percentile over any span.
+-- mart_latency_histogram to get a percentile over any span. Incremental: every hour with a call
+-- received within the lookback is recomputed whole.
 
 with
 
-requests as (
+all_requests as (
 
     select * from {{ ref('fct_llm_requests') }}
 
 ),
+
+{% if is_incremental() %}
+
+    touched as (
+
+        select distinct request_hour
+        from all_requests
+        where received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select all_requests.*
+        from all_requests
+        inner join touched on all_requests.request_hour = touched.request_hour
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+{% endif %}
 
 aggregated as (
 
@@ -24,6 +62,7 @@ aggregated as (
         {{ percentile_cont('ttft_ms', 0.95) }} as ttft_p95_ms,
         sum(case when is_error then 1 else 0 end) as error_count,
         sum(case when is_timeout then 1 else 0 end) as timed_out_count,
+        max(received_at) as last_received_at,
         {%- for error_type in var('error_types') %}
             sum(case when error_type = '{{ error_type }}' then 1 else 0 end) as {{ error_type }}_count
             {%- if not loop.last %},{% endif %}
@@ -51,6 +90,7 @@ final as (
         cast(error_count as bigint) as error_count,
         {{ safe_divide('error_count', 'request_count') }} as error_rate,
         {{ safe_divide('timed_out_count', 'request_count') }} as timeout_rate,
+        last_received_at,
         {%- for error_type in var('error_types') %}
             cast({{ error_type }}_count as bigint) as {{ error_type }}_count
             {%- if not loop.last %},{% endif %}

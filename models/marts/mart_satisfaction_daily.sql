@@ -1,10 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- Grain: one row per UTC day x feature with successful responses. Every rate is over that day's
 -- responses (successful calls) of the feature, except thumbs_up_rate and net_satisfaction_score,
 -- which are over responses with a thumbs up or down, and avg_rating, over 1-5 ratings only.
+-- Incremental: every day with a call received, or given feedback, within the lookback is
+-- recomputed whole.
 
 with
 
-requests as (
+all_requests as (
 
     select * from {{ ref('fct_llm_requests') }}
     where not is_error
@@ -16,6 +27,35 @@ feedback as (
     select * from {{ ref('fct_llm_request_feedback') }}
 
 ),
+
+{% if is_incremental() %}
+
+    touched as (
+
+        select distinct all_requests.request_date
+        from all_requests
+        inner join feedback on all_requests.request_id = feedback.request_id
+        where feedback.last_received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select all_requests.*
+        from all_requests
+        inner join touched on all_requests.request_date = touched.request_date
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+{% endif %}
 
 aggregated as (
 
@@ -35,7 +75,8 @@ aggregated as (
         sum(case when feedback.has_save then 1 else 0 end) as saves,
         sum(case when feedback.has_copy then 1 else 0 end) as copies,
         avg(requests.implicit_quality_score) as avg_implicit_quality_score,
-        sum(case when requests.is_zero_result then 1 else 0 end) as zero_results
+        sum(case when requests.is_zero_result then 1 else 0 end) as zero_results,
+        max(feedback.last_received_at) as last_received_at
     from requests
     inner join feedback on requests.request_id = feedback.request_id
     group by requests.request_date, requests.feature_id
@@ -63,7 +104,8 @@ final as (
         {{ safe_divide('saves', 'responses') }} as save_rate,
         {{ safe_divide('copies', 'responses') }} as copy_rate,
         cast(avg_implicit_quality_score as {{ type_double() }}) as avg_implicit_quality_score,
-        {{ safe_divide('zero_results', 'responses') }} as zero_result_rate
+        {{ safe_divide('zero_results', 'responses') }} as zero_result_rate,
+        last_received_at
     from aggregated
 
 )

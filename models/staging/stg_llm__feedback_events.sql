@@ -1,5 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='staging_row_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- One row per feedback event, deduplicated on event_id (first received wins); the comment
--- is redacted. Rule breaks carry a reject_reason (see int_rejected_rows).
+-- is redacted. Rule breaks carry a reject_reason (see int_rejected_rows). Incremental like
+-- stg_llm__requests.
 
 with
 
@@ -9,18 +19,57 @@ source as (
 
 ),
 
+{% if is_incremental() %}
+
+    changed as (
+
+        select distinct event_id
+        from source
+        where received_at >= {{ incremental_watermark('received_at') }}
+
+    ),
+
+    scoped as (
+
+        select source.*
+        from source
+        inner join changed on source.event_id = changed.event_id
+        union all
+        select *
+        from source
+        where event_id is null and received_at >= {{ incremental_watermark('received_at') }}
+
+    ),
+
+{% else %}
+
+    scoped as (
+
+        select * from source
+
+    ),
+
+{% endif %}
+
 ranked as (
 
     select
         *,
         row_number() over (partition by event_id order by received_at, occurred_at) as delivery_rank
-    from source
+    from scoped
 
 ),
 
 renamed as (
 
     select
+        coalesce(
+            event_id,
+            {{ dbt.concat(["'missing-event-id:'", dbt.hash(dbt.concat([
+                dbt.cast('occurred_at', dbt.type_string()), dbt.cast('received_at', dbt.type_string()),
+                'session_id', 'user_id', 'request_id', 'feedback_type'
+            ]))]) }}
+        ) as staging_row_id,
         event_id as feedback_id,
         occurred_at,
         received_at,

@@ -1,6 +1,14 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='staging_row_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
 
--- One row per product event, deduplicated on event_id (first received wins).
+-- One row per product event, deduplicated on event_id (first received wins). Incremental like
+-- stg_llm__requests: re-read event_ids received again within the lookback.
 
 with
 
@@ -10,27 +18,84 @@ source as (
 
 ),
 
+{% if is_incremental() %}
+
+    changed as (
+
+        select distinct event_id
+        from source
+        where received_at >= {{ incremental_watermark('received_at') }}
+
+    ),
+
+    scoped as (
+
+        select source.*
+        from source
+        inner join changed on source.event_id = changed.event_id
+        union all
+        select *
+        from source
+        where event_id is null and received_at >= {{ incremental_watermark('received_at') }}
+
+    ),
+
+{% else %}
+
+    scoped as (
+
+        select * from source
+
+    ),
+
+{% endif %}
+
 ranked as (
 
     select
         *,
         row_number() over (partition by event_id order by received_at, occurred_at) as delivery_rank
-    from source
+    from scoped
+
+),
+
+deduplicated as (
+
+    select * from ranked
+    where delivery_rank = 1 or event_id is null
+
+),
+
+properties as (
+
+    -- parse each distinct properties document once
+    select
+        properties,
+        {{ json_extract_text('properties', ['feature']) }} as feature_id
+    from (select distinct properties from deduplicated) as distinct_properties
 
 ),
 
 renamed as (
 
     select
-        event_id as product_event_id,
-        occurred_at,
-        received_at,
-        user_id,
-        session_id,
-        lower(event_name) as event_name,
-        {{ json_extract_text('properties', ['feature']) }} as feature_id
-    from ranked
-    where delivery_rank = 1 or event_id is null
+        coalesce(
+            deduplicated.event_id,
+            {{ dbt.concat(["'missing-event-id:'", dbt.hash(dbt.concat([
+                dbt.cast('deduplicated.occurred_at', dbt.type_string()),
+                dbt.cast('deduplicated.received_at', dbt.type_string()),
+                'deduplicated.session_id', 'deduplicated.user_id', 'deduplicated.event_name'
+            ]))]) }}
+        ) as staging_row_id,
+        deduplicated.event_id as product_event_id,
+        deduplicated.occurred_at,
+        deduplicated.received_at,
+        deduplicated.user_id,
+        deduplicated.session_id,
+        lower(deduplicated.event_name) as event_name,
+        properties.feature_id
+    from deduplicated
+    left join properties on deduplicated.properties = properties.properties
 
 ),
 

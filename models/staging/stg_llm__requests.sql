@@ -1,9 +1,18 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='staging_row_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
 
 -- One row per LLM call: deduplicated on event_id (first received wins), typed, renamed,
 -- free text redacted and hashed. Raw query and response text do not leave this model.
 -- Rows that break the rules stay here with a reject_reason; downstream models keep only
 -- rows whose reject_reason is null, and int_rejected_rows keeps the others.
+-- Incremental: events whose event_id was received again within the lookback are re-ranked
+-- against every copy of that event_id, so the first received copy still wins.
 
 with
 
@@ -13,6 +22,38 @@ source as (
 
 ),
 
+{% if is_incremental() %}
+
+    changed as (
+
+        select distinct event_id
+        from source
+        where received_at >= {{ incremental_watermark('received_at') }}
+
+    ),
+
+    scoped as (
+
+        select source.*
+        from source
+        inner join changed on source.event_id = changed.event_id
+        union all
+        select *
+        from source
+        where event_id is null and received_at >= {{ incremental_watermark('received_at') }}
+
+    ),
+
+{% else %}
+
+    scoped as (
+
+        select * from source
+
+    ),
+
+{% endif %}
+
 ranked as (
 
     select
@@ -21,7 +62,7 @@ ranked as (
             partition by event_id
             order by received_at, occurred_at, response_id
         ) as delivery_rank
-    from source
+    from scoped
 
 ),
 
@@ -33,43 +74,72 @@ deduplicated as (
 
 ),
 
+queries as (
+
+    -- redact and hash each distinct text once, not once per call
+    select
+        query_text,
+        {{ normalize_query('query_text') }} as query_text_redacted
+    from (select distinct query_text from deduplicated) as distinct_queries
+
+),
+
+responses as (
+
+    select
+        response_text,
+        coalesce({{ is_zero_result('response_text') }}, false) as is_zero_result
+    from (select distinct response_text from deduplicated) as distinct_responses
+
+),
+
 renamed as (
 
     select
-        event_id as request_id,
-        schema_version,
-        occurred_at,
-        received_at,
-        tenant_id,
-        user_id,
-        session_id,
-        response_id,
-        feature_id,
-        lower(user_source) as user_source,
-        lower(provider) as provider,
-        lower(model_id) as model_id,
-        model_version,
-        lower(routing_strategy) as routing_strategy,
-        temperature,
-        prompt_tokens,
-        completion_tokens,
-        coalesce(cached_tokens, 0) as cached_tokens,
-        ttft_ms,
-        total_latency_ms,
-        stream_chunks_received,
-        lower(status) as status,
-        lower(error_type) as error_type,
-        stop_reason,
-        {{ sha256_hex(normalize_query('query_text')) }} as query_hash,
-        {{ normalize_query('query_text') }} as query_text_redacted,
-        query_category,
-        response_length_chars,
-        coalesce({{ is_zero_result('response_text') }}, false) as is_zero_result,
-        coalesce(user_regenerated, false) as is_regenerated,
-        coalesce(user_edited_output, false) as is_edited,
-        lower(explicit_rating) as explicit_rating,
-        estimated_cost_usd as emitter_estimated_cost_usd
+        coalesce(
+            deduplicated.event_id,
+            {{ dbt.concat(["'missing-event-id:'", dbt.hash(dbt.concat([
+                dbt.cast('deduplicated.occurred_at', dbt.type_string()),
+                dbt.cast('deduplicated.received_at', dbt.type_string()),
+                'deduplicated.session_id', 'deduplicated.user_id', 'deduplicated.query_text'
+            ]))]) }}
+        ) as staging_row_id,
+        deduplicated.event_id as request_id,
+        deduplicated.schema_version,
+        deduplicated.occurred_at,
+        deduplicated.received_at,
+        deduplicated.tenant_id,
+        deduplicated.user_id,
+        deduplicated.session_id,
+        deduplicated.response_id,
+        deduplicated.feature_id,
+        lower(deduplicated.user_source) as user_source,
+        lower(deduplicated.provider) as provider,
+        lower(deduplicated.model_id) as model_id,
+        deduplicated.model_version,
+        lower(deduplicated.routing_strategy) as routing_strategy,
+        deduplicated.temperature,
+        deduplicated.prompt_tokens,
+        deduplicated.completion_tokens,
+        coalesce(deduplicated.cached_tokens, 0) as cached_tokens,
+        deduplicated.ttft_ms,
+        deduplicated.total_latency_ms,
+        deduplicated.stream_chunks_received,
+        lower(deduplicated.status) as status,
+        lower(deduplicated.error_type) as error_type,
+        deduplicated.stop_reason,
+        {{ sha256_hex('queries.query_text_redacted') }} as query_hash,
+        queries.query_text_redacted,
+        deduplicated.query_category,
+        deduplicated.response_length_chars,
+        coalesce(responses.is_zero_result, false) as is_zero_result,
+        coalesce(deduplicated.user_regenerated, false) as is_regenerated,
+        coalesce(deduplicated.user_edited_output, false) as is_edited,
+        lower(deduplicated.explicit_rating) as explicit_rating,
+        deduplicated.estimated_cost_usd as emitter_estimated_cost_usd
     from deduplicated
+    left join queries on deduplicated.query_text = queries.query_text
+    left join responses on deduplicated.response_text = responses.response_text
 
 ),
 

@@ -201,6 +201,37 @@ def prices(
     )
 
 
+@app.command()
+def bench(
+    requests: Annotated[int, typer.Option(min=1000, help="LLM calls to generate and build.")] = 10_000_000,
+    days: Annotated[int, typer.Option(min=2, help="Days of traffic in the base data.")] = 30,
+    out: Annotated[Path, typer.Option(help="Folder for data, warehouses, logs and results.json.")] = Path(
+        "bench"
+    ),
+    postgres: Annotated[bool, typer.Option("--postgres", help="Also load and build on PostgreSQL.")] = False,
+) -> None:
+    """Benchmark: full build vs its raw SQL lower bound, an incremental day, incremental == full refresh."""
+    from .bench import run_bench
+
+    result = run_bench(requests, days, out, postgres=postgres)
+    table = RichTable(title=f"bench: {requests:,} requests, {days} days, {result.machine['cores']} cores")
+    for col in ("step", "seconds", "peak MB"):
+        table.add_column(col, justify="right" if col != "step" else "left")
+    for s in result.steps:
+        table.add_row(s.name, f"{s.seconds:,.1f}", f"{s.peak_mb:,.0f}" if s.peak_mb else "")
+    Console().print(table)
+    for key, value in result.figures.items():
+        Console().print(f"{key}: {value}")
+    bad = {k: v for k, v in result.mismatches.items() if v}
+    Console().print(
+        f"incremental vs full refresh: {len(result.mismatches)} tables compared, "
+        f"{len(bad)} differ {bad if bad else ''}"
+    )
+    Console().print(f"written: {out / 'results.json'}")
+    if bad:
+        raise typer.Exit(1)
+
+
 def _register_alerts() -> None:
     """`llm-analytics alerts ...` lives in its own package; imported lazily by its commands."""
     from .alerts.cli import app as alerts_app

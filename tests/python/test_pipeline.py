@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from genai_prices import Usage, calc_price
 
-from .conftest import Warehouse
+from .conftest import ROOT, Warehouse
 from .fixtures import request, write_fixture, write_jsonl
 
 
@@ -158,3 +158,111 @@ def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Pat
     assert warehouse.query(
         "select session_id, request_count, cost_usd from marts.fct_llm_sessions order by 1"
     ) == (sessions_inc)
+
+
+def test_price_change_between_runs_keeps_past_costs(warehouse: Warehouse, tmp_path: Path) -> None:
+    """`llm-analytics prices` closes a price and opens a new one; an incremental run prices new calls
+    at the new price and leaves every past cost as it was."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(
+        ROOT, project, ignore=shutil.ignore_patterns(".venv", "data", "target", "logs", "bench", ".git")
+    )
+    build(warehouse, write_fixture(tmp_path / "raw"))
+    before = dict(warehouse.query("select request_id, cost_usd from marts.fct_llm_requests"))
+    prices = project / "seeds" / "model_prices.csv"
+    rows = prices.read_text().splitlines()
+    current = next(r for r in rows if r.startswith("openai,gpt-4o,") and r.endswith(","))
+    changed = "2026-10-23 00:00:00"
+    rows[rows.index(current)] = current + changed
+    rows.append(f"openai,gpt-4o,25,100,12.5,{changed},")  # ten times the old price
+    prices.write_text("\n".join(rows) + "\n")
+    late = [
+        request(
+            "r10",
+            occurred_at="2026-10-22 12:00:00",
+            received_at="2026-10-23 13:00:00",
+            user_id="u1",
+            session_id="s10",
+            provider="openai",
+            model_id="gpt-4o",
+            prompt_tokens=1000,
+            completion_tokens=100,
+        ),
+        request(
+            "r11",
+            occurred_at="2026-10-23 12:00:00",
+            received_at="2026-10-23 13:00:00",
+            user_id="u1",
+            session_id="s10",
+            provider="openai",
+            model_id="gpt-4o",
+            prompt_tokens=1000,
+            completion_tokens=100,
+        ),
+    ]
+    warehouse.cli(
+        "load", str(write_jsonl(tmp_path / "llm_requests-new.jsonl", late)), "--target", warehouse.target
+    )
+    warehouse.dbt("build", "--project-dir", str(project))
+    after = dict(warehouse.query("select request_id, cost_usd from marts.fct_llm_requests"))
+    assert {k: after[k] for k in before} == before
+    assert after["r10"] == pytest.approx((1000 * 2.5 + 100 * 10) / 1e6)  # before the change
+    assert after["r11"] == pytest.approx((1000 * 25 + 100 * 100) / 1e6)  # after it
+    assert warehouse.scalar(
+        "select cost_usd from marts.fct_llm_sessions where session_id = 's10'"
+    ) == pytest.approx(after["r10"] + after["r11"])
+
+
+def test_incremental_replaces_whole_days_not_partial_ones(warehouse: Warehouse, tmp_path: Path) -> None:
+    """A late call into a closed day must add to that day's totals, not replace them with its own."""
+    build(warehouse, write_fixture(tmp_path / "raw"))
+    day = "select query_volume, sessions from marts.mart_usage_daily where activity_date = '2026-10-05'"
+    cost = (
+        "select requests, cost_usd from marts.mart_cost_daily "
+        "where cost_date = '2026-10-05' and model_id = 'gpt-4o'"
+    )
+    assert warehouse.query(day) == [(2, 1)]
+    late = [
+        request(
+            "r12",
+            occurred_at="2026-10-05 18:00:00",
+            received_at="2026-10-24 09:00:00",
+            user_id="u2",
+            session_id="s12",
+            provider="openai",
+            model_id="gpt-4o",
+            prompt_tokens=10,
+            completion_tokens=1,
+        ),
+        request(
+            "r13",
+            occurred_at="2026-10-05 18:01:00",
+            received_at="2026-10-24 09:00:00",
+            user_id="u2",
+            session_id="s12",
+            provider="openai",
+            model_id="gpt-4o",
+            prompt_tokens=10,
+            completion_tokens=1,
+        ),
+    ]
+    warehouse.cli(
+        "load", str(write_jsonl(tmp_path / "llm_requests-late.jsonl", late)), "--target", warehouse.target
+    )
+    warehouse.dbt("build")
+    assert warehouse.query(day) == [(4, 2)]
+    requests, cost_usd = warehouse.query(cost)[0]
+    assert requests == 2
+    assert cost_usd == pytest.approx(2 * (10 * 2.5 + 1 * 10) / 1e6)
+    hourly = (
+        "select request_count from marts.mart_performance_hourly where hour_start = '2026-10-05 18:00:00'"
+    )
+    assert warehouse.query(hourly) == [(2,)]
+    sessions = "select count(*), sum(request_count) from marts.fct_llm_sessions"
+    activity = "select ai_requests from marts.fct_user_activity_daily where user_day_id = 'u2|2026-10-05'"
+    incremental = (warehouse.query(sessions), warehouse.query(activity))
+    warehouse.dbt("build", "--full-refresh")
+    assert (warehouse.query(sessions), warehouse.query(activity)) == incremental
+    assert warehouse.query(day) == [(4, 2)]

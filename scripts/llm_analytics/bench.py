@@ -1,0 +1,371 @@
+"""`llm-analytics bench`: one run that measures a full build, its raw lower bound, an incremental
+build, and checks that the incremental result equals a full refresh.
+
+Why a command and not a test: speed depends on the machine, so it prints figures (and writes
+bench/results.json) rather than asserting on time. Every step runs as a subprocess the way a user
+runs it, under a small wrapper that reports the step's peak memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .project import project_dir
+
+BIN = Path(sys.executable).parent
+START = dt.datetime(2026, 10, 1)
+# runs a command and prints its peak RSS (KiB) on the last line of stderr
+PEAK_WRAPPER = (
+    "import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
+    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+)
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    peak_mb: float
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BenchResult:
+    requests: int
+    days: int
+    machine: dict[str, Any]
+    steps: list[Step] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+    mismatches: dict[str, int] = field(default_factory=dict)
+
+
+def _run(name: str, cmd: list[str], env: dict[str, str], log: Path) -> Step:
+    """Run one step as a subprocess, timed, with its peak memory; fail loudly with its log."""
+    t0 = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.run(
+            [sys.executable, "-c", PEAK_WRAPPER, *cmd], env=env, stdout=out, stderr=subprocess.PIPE, text=True
+        )
+    seconds = time.perf_counter() - t0
+    peak_kb = 0
+    other = []
+    for line in proc.stderr.splitlines():
+        if line.startswith("PEAK_KB "):
+            peak_kb = int(line.split()[1])
+        else:
+            other.append(line)
+    log.write_text(log.read_text() + "\n".join(other))
+    if proc.returncode not in (0,):
+        raise RuntimeError(f"step {name} failed (exit {proc.returncode}); see {log}")
+    return Step(name, round(seconds, 2), round(peak_kb / 1024, 1))
+
+
+def _dbt(*args: str) -> list[str]:
+    return [str(BIN / "dbt"), *args, "--target", "duckdb"]
+
+
+def make_increment(base: Path, out: Path, seed: int, users: int, requests: int, days: int) -> dict[str, int]:
+    """One more day of traffic, plus late events for earlier days and redelivered duplicates.
+
+    The new day comes from the generator (another seed) with its ids prefixed so they do not
+    collide with the base. 2% of its calls are made late: they occurred in an existing session of
+    the base's last three days, but arrive now. 0.5% of the base's last three days are delivered
+    again, now.
+    """
+    from .generate import generate
+
+    # The base is a snapshot taken after its late arrivals (up to 4 days) came in, so the new
+    # day starts after them: received_at grows with arrival, as it does in production.
+    day = out / "day"
+    new_day = START + dt.timedelta(days=days + 5)
+    generate(day, seed=seed + 1, days=1, users=users, requests=max(1, requests // days), start=new_day)
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    end = START + dt.timedelta(days=days)
+    base_req = f"read_parquet('{base / 'llm_requests.parquet'}')"
+    con.execute(f"""
+        create table day_requests as
+        select * replace ('inc_' || event_id as event_id, 'inc_' || session_id as session_id)
+        from read_parquet('{day / "llm_requests.parquet"}')
+    """)
+    # late events: re-home 2% of the new day's calls into base sessions 1-3 days back
+    con.execute(f"""
+        create table late_targets as
+        select session_id, occurred_at, user_id, tenant_id,
+               row_number() over (order by hash(session_id)) as n
+        from (select session_id, min(occurred_at) as occurred_at, min(user_id) as user_id,
+                     min(tenant_id) as tenant_id
+              from {base_req}
+              where occurred_at >= timestamp '{end}' - interval 3 day and session_id is not null
+              group by session_id)
+    """)
+    con.execute("""
+        create table late as
+        select r.* replace (
+            t.session_id as session_id, t.user_id as user_id, t.tenant_id as tenant_id,
+            t.occurred_at + interval 30 second as occurred_at)
+        from (select *, row_number() over (order by hash(event_id)) as n
+              from day_requests where hash(event_id) % 50 = 0) as r
+        join late_targets as t
+          on t.n = (r.n % (select count(*) from late_targets)) + 1
+    """)
+    con.execute(f"""
+        create table dups as
+        select * replace (timestamp '{new_day}' + interval 1 hour as received_at)
+        from {base_req}
+        where occurred_at >= timestamp '{end}' - interval 3 day and hash(event_id) % 200 = 0
+    """)
+    con.execute(
+        """
+        copy (
+            select * from day_requests where event_id not in (select event_id from late)
+            union all select * exclude (n) from late
+            union all select * from dups
+        ) to '{out}' (format parquet)
+    """.replace("{out}", str(out / "llm_requests-increment.parquet"))
+    )
+    con.execute(f"""
+        copy (select * replace ('inc_' || event_id as event_id, 'inc_' || request_id as request_id,
+                                'inc_' || session_id as session_id)
+              from read_parquet('{day / "feedback_events.parquet"}'))
+        to '{out / "feedback_events-increment.parquet"}' (format parquet)
+    """)
+    con.execute(f"""
+        copy (select * replace ('inc_' || event_id as event_id, 'inc_' || session_id as session_id)
+              from read_parquet('{day / "product_events.parquet"}'))
+        to '{out / "product_events-increment.parquet"}' (format parquet)
+    """)
+    counts = {
+        "new_day_requests": con.execute("select count(*) from day_requests").fetchone()[0],
+        "late_requests": con.execute("select count(*) from late").fetchone()[0],
+        "redelivered_duplicates": con.execute("select count(*) from dups").fetchone()[0],
+    }
+    con.close()
+    shutil.rmtree(day)
+    return counts
+
+
+def raw_lower_bound(manifest: Path, db: Path) -> float:
+    """Execute every model's compiled SQL directly on DuckDB, in dependency order, timed.
+
+    The database is a copy taken after loading and seeding, so the work is exactly the models'.
+    """
+    nodes = json.loads(manifest.read_text())["nodes"]
+    models = {k: v for k, v in nodes.items() if v["resource_type"] == "model"}
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in seen or uid not in models:
+            return
+        seen.add(uid)
+        for dep in models[uid]["depends_on"]["nodes"]:
+            visit(dep)
+        order.append(uid)
+
+    for uid in sorted(models):
+        visit(uid)
+    con = duckdb.connect(str(db))
+    con.execute("set TimeZone = 'UTC'")
+    con.execute(f"set threads = {os.environ.get('DBT_THREADS', '2')}")
+    con.execute(f"set memory_limit = '{os.environ.get('DUCKDB_MEMORY_LIMIT', '3GB')}'")
+    con.execute("set preserve_insertion_order = false")
+    t0 = time.perf_counter()
+    for uid in order:
+        node = models[uid]
+        schema, name = node["schema"], node["alias"]
+        kind = "view" if node["config"]["materialized"] == "view" else "table"
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create or replace {kind} {schema}.{name} as {node['compiled_code']}")
+    seconds = time.perf_counter() - t0
+    con.close()
+    return round(seconds, 2)
+
+
+def compare(left: Path, right: Path, schemas: tuple[str, ...] = ("staging", "marts")) -> dict[str, int]:
+    """EXCEPT ALL both ways on every table of the schemas (doubles compared to a relative 1e-9)."""
+    con = duckdb.connect()
+    con.execute(f"attach '{left}' as l (read_only)")
+    con.execute(f"attach '{right}' as r (read_only)")
+    out: dict[str, int] = {}
+    wanted = ", ".join(repr(x) for x in schemas)
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        f"where database_name = 'l' and schema_name in ({wanted}) order by 1, 2"
+    ).fetchall()
+    for schema, table in tables:
+        cols = con.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where database_name = 'l' and schema_name = ? and table_name = ? order by column_index",
+            [schema, table],
+        ).fetchall()
+        exact = [f'"{c}"' for c, t in cols if t not in ("DOUBLE", "FLOAT") and c != "last_received_at"]
+        floats = [f'"{c}"' for c, t in cols if t in ("DOUBLE", "FLOAT")]
+        keys = ", ".join(exact)
+        diff = con.execute(
+            f"select (select count(*) from (select {keys} from l.{schema}.{table} "
+            f"except all select {keys} from r.{schema}.{table})) + "
+            f"(select count(*) from (select {keys} from r.{schema}.{table} "
+            f"except all select {keys} from l.{schema}.{table}))"
+        ).fetchone()[0]
+        if floats and not diff:
+            # same rows: now the numbers, to a relative 1e-9 (sums in another order differ in the last bits)
+            on = " and ".join(f"a.{c} is not distinct from b.{c}" for c in exact)
+            far = " or ".join(
+                f"(a.{c} is null) != (b.{c} is null) or abs(a.{c} - b.{c}) > 1e-9 * greatest(1, abs(a.{c}))"
+                for c in floats
+            )
+            joined = f"l.{schema}.{table} as a join r.{schema}.{table} as b on {on}"
+            diff = con.execute(f"select count(*) from {joined} where {far}").fetchone()[0]
+        out[f"{schema}.{table}"] = int(diff)
+    con.close()
+    return out
+
+
+def run_bench(requests: int, days: int, out: Path, seed: int = 42, postgres: bool = False) -> BenchResult:
+    """The whole benchmark; see the module docstring."""
+    root = project_dir()
+    out = out.resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "logs").mkdir(parents=True)
+    users = max(100, requests // 50)
+    result = BenchResult(
+        requests,
+        days,
+        {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "duckdb": duckdb.__version__,
+            "dbt": _version([str(BIN / "dbt"), "--version"]),
+        },
+    )
+    wh = out / "warehouse.duckdb"
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(root),
+        LLM_ANALYTICS_PROJECT_DIR=str(root),
+        DUCKDB_PATH=str(wh),
+        DBT_TARGET="duckdb",
+        DBT_TARGET_PATH=str(out / "target"),
+        DBT_LOG_PATH=str(out / "logs"),
+    )
+    cli = str(BIN / "llm-analytics")
+    logs = out / "logs"
+
+    def step(name: str, cmd: list[str], e: dict[str, str] | None = None) -> Step:
+        s = _run(name, cmd, e or env, logs / f"{name}.log")
+        result.steps.append(s)
+        print(f"  {name:<24} {s.seconds:>8.1f} s  {s.peak_mb:>8.0f} MB", flush=True)
+        return s
+
+    print(f"bench: {requests:,} requests over {days} days in {out}", flush=True)
+    step(
+        "generate",
+        [
+            cli,
+            "generate",
+            "--out",
+            str(out / "data/base"),
+            "--requests",
+            str(requests),
+            "--users",
+            str(users),
+            "--days",
+            str(days),
+            "--seed",
+            str(seed),
+            "--start",
+            START.date().isoformat(),
+        ],
+    )
+    t0 = time.perf_counter()
+    counts = make_increment(out / "data/base", out / "data/increment", seed, users, requests, days)
+    result.steps.append(Step("make_increment", round(time.perf_counter() - t0, 2), 0.0, counts))
+    step("load", [cli, "load", str(out / "data/base"), "--target", "duckdb"])
+    step("dbt_seed", _dbt("seed"))
+    # same file name in another folder: the compiled SQL names the catalog after the file
+    raw_db = out / "raw" / wh.name
+    raw_db.parent.mkdir()
+    shutil.copy(wh, raw_db)
+    full = step("dbt_build_full", _dbt("build", "--full-refresh"))
+    run_results = json.loads((out / "target/run_results.json").read_text())["results"]
+    per_model = {
+        r["unique_id"].split(".")[-1]: round(r["execution_time"], 2)
+        for r in run_results
+        if r["unique_id"].startswith("model.")
+    }
+    full.detail = {"models": per_model, "model_seconds_sum": round(sum(per_model.values()), 2)}
+    shutil.copy(out / "target/manifest.json", out / "manifest_full.json")
+    raw_seconds = raw_lower_bound(out / "manifest_full.json", raw_db)
+    raw_db.unlink()
+    result.steps.append(Step("raw_lower_bound", raw_seconds, 0.0))
+    print(f"  {'raw_lower_bound':<24} {raw_seconds:>8.1f} s", flush=True)
+    step("load_increment", [cli, "load", str(out / "data/increment"), "--target", "duckdb"])
+    inc = step("dbt_build_incremental", _dbt("build"))
+    # the same data, fully refreshed, in a copy
+    full_db = out / "full_refresh.duckdb"
+    shutil.copy(wh, full_db)
+    env_full = dict(env, DUCKDB_PATH=str(full_db), DBT_TARGET_PATH=str(out / "target_full"))
+    step("dbt_build_full_refresh", _dbt("build", "--full-refresh"), env_full)
+    result.mismatches = compare(wh, full_db)
+    # full_refresh.duckdb is kept next to warehouse.duckdb so a difference can be inspected
+    if postgres:
+        result.steps.append(_bench_postgres(out, env, cli))
+    result.figures = {
+        "rows_per_second_full_build": round(requests / full.seconds),
+        "dbt_over_raw": round(full.seconds / raw_seconds, 2) if raw_seconds else None,
+        "incremental_over_full": round(inc.seconds / full.seconds, 3),
+        "peak_mb": max(s.peak_mb for s in result.steps),
+        "incremental_equals_full_refresh": all(v == 0 for v in result.mismatches.values()),
+    }
+    (out / "results.json").write_text(json.dumps(asdict(result), indent=2, default=str))
+    return result
+
+
+def _bench_postgres(out: Path, env: dict[str, str], cli: str) -> Step:
+    """Load the same base data into a fresh PostgreSQL database and time a full dbt build there."""
+    import psycopg
+
+    name = "llm_analytics_bench"
+    admin = (
+        f"host={env.get('PGHOST', '127.0.0.1')} port={env.get('PGPORT', '5432')} "
+        f"user={env.get('PGUSER', 'postgres')} dbname={env.get('PGDATABASE', 'postgres')}"
+    )
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f"drop database if exists {name} with (force)")
+        con.execute(f"create database {name}")
+    pg_env = dict(env, PGDATABASE=name, DBT_TARGET="postgres", DBT_TARGET_PATH=str(out / "target_pg"))
+    load = _run(
+        "pg_load",
+        [cli, "load", str(out / "data/base"), "--target", "postgres"],
+        pg_env,
+        out / "logs/pg_load.log",
+    )
+    print(f"  {'pg_load':<24} {load.seconds:>8.1f} s  {load.peak_mb:>8.0f} MB", flush=True)
+    cmd = [str(BIN / "dbt"), "build", "--target", "postgres"]
+    build = _run("pg_dbt_build_full", cmd, pg_env, out / "logs/pg_build.log")
+    print(f"  {'pg_dbt_build_full':<24} {build.seconds:>8.1f} s  {build.peak_mb:>8.0f} MB", flush=True)
+    build.detail = {"load_seconds": load.seconds}
+    return build
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout.split("\n")[1].strip()
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
