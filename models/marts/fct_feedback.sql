@@ -11,16 +11,31 @@
 
 with
 
-feedback as (
+all_feedback as (
 
     select * from {{ ref('stg_llm__feedback_events') }}
-    where
-        reject_reason is null
-        {% if is_incremental() %}
-            and received_at >= {{ incremental_watermark('received_at') }}
-        {% endif %}
+    where reject_reason is null
 
 ),
+
+{% if is_incremental() %}
+
+    feedback as (
+
+        select * from all_feedback
+        where received_at >= {{ incremental_watermark('received_at') }}
+
+    ),
+
+{% else %}
+
+    feedback as (
+
+        select * from all_feedback
+
+    ),
+
+{% endif %}
 
 final as (
 
