@@ -6,15 +6,24 @@
 
 with
 
-requests as (
+calls as (
 
-    select * from {{ ref('fct_llm_requests') }}
-
-),
-
-feedback as (
-
-    select * from {{ ref('fct_llm_request_feedback') }}
+    -- one narrow row per call with everything the comparison needs, joined once
+    select
+        requests.request_id,
+        requests.user_id,
+        requests.provider,
+        requests.model_id,
+        requests.model_version,
+        requests.total_latency_ms,
+        requests.cost_usd,
+        case when feedback.has_thumbs_up then 1 else 0 end as thumbs_up,
+        case when feedback.has_thumbs_down then 1 else 0 end as thumbs_down,
+        feedback.rating_sum,
+        feedback.rating_count
+    from {{ ref('fct_llm_requests') }} as requests
+    inner join {{ ref('fct_llm_request_feedback') }} as feedback
+        on requests.request_id = feedback.request_id
 
 ),
 
@@ -62,49 +71,44 @@ grouped as (
         select
             '{{ attribute }}' as dimension,
             coalesce(users.{{ attribute }}, 'unknown') as dimension_value,
-            requests.request_id,
-            requests.user_id
-        from requests
-        inner join users on requests.user_id = users.user_id
+            calls.*
+        from calls
+        inner join users on calls.user_id = users.user_id
         union all
     {%- endfor %}
     select
         {{ dbt.concat(["'experiment:'", 'experiments.experiment_id']) }} as dimension,
         experiments.variant as dimension_value,
-        requests.request_id,
-        requests.user_id
-    from requests
-    inner join experiments on requests.user_id = experiments.user_id
+        calls.*
+    from calls
+    inner join experiments on calls.user_id = experiments.user_id
     union all
     select
         'model_version' as dimension,
         {{ dbt.concat([
-            'requests.provider', "'/'", 'requests.model_id', "'@'", "coalesce(requests.model_version, 'unknown')"
+            'calls.provider', "'/'", 'calls.model_id', "'@'", "coalesce(calls.model_version, 'unknown')"
         ]) }} as dimension_value,
-        requests.request_id,
-        requests.user_id
-    from requests
+        calls.*
+    from calls
 
 ),
 
 call_metrics as (
 
     select
-        grouped.dimension,
-        grouped.dimension_value,
-        count(distinct grouped.user_id) as users,
+        dimension,
+        dimension_value,
+        count(distinct user_id) as users,
         count(*) as queries,
-        sum(case when feedback.has_thumbs_up then 1 else 0 end) as thumbs_up,
-        sum(case when feedback.has_thumbs_down then 1 else 0 end) as thumbs_down,
-        sum(feedback.rating_sum) as rating_sum,
-        sum(feedback.rating_count) as rating_count,
-        avg(requests.total_latency_ms) as avg_latency_ms,
-        {{ percentile_cont('requests.total_latency_ms', 0.95) }} as latency_p95_ms,
-        sum(requests.cost_usd) as cost_usd
+        sum(thumbs_up) as thumbs_up,
+        sum(thumbs_down) as thumbs_down,
+        sum(rating_sum) as rating_sum,
+        sum(rating_count) as rating_count,
+        avg(total_latency_ms) as avg_latency_ms,
+        {{ percentile_cont('total_latency_ms', 0.95) }} as latency_p95_ms,
+        sum(cost_usd) as cost_usd
     from grouped
-    inner join requests on grouped.request_id = requests.request_id
-    inner join feedback on grouped.request_id = feedback.request_id
-    group by grouped.dimension, grouped.dimension_value
+    group by dimension, dimension_value
 
 ),
 

@@ -51,12 +51,10 @@ source as (
 
 {% endif %}
 
-ranked as (
+deduplicated as (
 
-    select
-        *,
-        row_number() over (partition by event_id order by received_at, occurred_at) as delivery_rank
-    from scoped
+    -- a missing event_id cannot be deduplicated: such rows are all kept (and rejected below)
+    {{ deduplicate_first('scoped', 'event_id', 'received_at, occurred_at') }}
 
 ),
 
@@ -79,8 +77,7 @@ renamed as (
         lower(feedback_type) as feedback_type,
         rating,
         {{ redact_pii('comment') }} as comment_redacted
-    from ranked
-    where delivery_rank = 1 or event_id is null
+    from deduplicated
 
 ),
 

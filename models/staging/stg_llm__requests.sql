@@ -54,23 +54,10 @@ source as (
 
 {% endif %}
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by received_at, occurred_at, response_id
-        ) as delivery_rank
-    from scoped
-
-),
-
 deduplicated as (
 
-    -- a missing event_id cannot be deduplicated: such rows are kept (and rejected below)
-    select * from ranked
-    where delivery_rank = 1 or event_id is null
+    -- a missing event_id cannot be deduplicated: such rows are all kept (and rejected below)
+    {{ deduplicate_first('scoped', 'event_id', 'received_at, occurred_at, response_id') }}
 
 ),
 
