@@ -21,3 +21,42 @@
     ) as ranked
     where delivery_rank = 1 or {{ key }} is null
 {%- endmacro %}
+
+{#- The raw rows an incremental staging run must (re)process: every copy of each event_id
+    received since the watermark (so the first received copy can still win), and the new rows
+    without an event_id. On a full build: every row. -#}
+{% macro events_to_stage(relation, key='event_id') -%}
+    {%- if is_incremental() -%}
+    select {{ relation }}.*
+    from {{ relation }}
+    inner join (
+        select distinct {{ key }} as changed_key
+        from {{ relation }}
+        where received_at >= {{ incremental_watermark('received_at') }}
+    ) as changed
+        on {{ relation }}.{{ key }} = changed.changed_key
+    union all
+    select *
+    from {{ relation }}
+    where {{ key }} is null and received_at >= {{ incremental_watermark('received_at') }}
+    {%- else -%}
+    select * from {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The rows of `relation` whose `grain` value (a day, an hour) has a row received since this
+    model's watermark: whole days or hours, never partial ones. On a full build: every row. -#}
+{% macro touched_slice(relation, grain) -%}
+    {%- if is_incremental() -%}
+    select {{ relation }}.*
+    from {{ relation }}
+    inner join (
+        select distinct {{ grain }} as touched_key
+        from {{ relation }}
+        where received_at >= {{ incremental_watermark() }}
+    ) as touched
+        on {{ relation }}.{{ grain }} = touched.touched_key
+    {%- else -%}
+    select * from {{ relation }}
+    {%- endif -%}
+{%- endmacro %}

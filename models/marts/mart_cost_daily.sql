@@ -19,33 +19,11 @@ all_requests as (
 
 ),
 
-{% if is_incremental() %}
+requests as (
 
-    touched as (
+    {{ touched_slice('all_requests', 'request_date') }}
 
-        select distinct request_date
-        from all_requests
-        where received_at >= {{ incremental_watermark() }}
-
-    ),
-
-    requests as (
-
-        select all_requests.*
-        from all_requests
-        inner join touched on all_requests.request_date = touched.request_date
-
-    ),
-
-{% else %}
-
-    requests as (
-
-        select * from all_requests
-
-    ),
-
-{% endif %}
+),
 
 aggregated as (
 

@@ -20,33 +20,11 @@ all_requests as (
 
 ),
 
-{% if is_incremental() %}
+requests as (
 
-    touched as (
+    {{ touched_slice('all_requests', 'request_hour') }}
 
-        select distinct request_hour
-        from all_requests
-        where received_at >= {{ incremental_watermark() }}
-
-    ),
-
-    requests as (
-
-        select all_requests.*
-        from all_requests
-        inner join touched on all_requests.request_hour = touched.request_hour
-
-    ),
-
-{% else %}
-
-    requests as (
-
-        select * from all_requests
-
-    ),
-
-{% endif %}
+),
 
 aggregated as (
 

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='staging_row_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail'
-    )
-}}
-
 -- One row per product event, deduplicated on event_id (first received wins). Incremental like
 -- stg_llm__requests: re-read event_ids received again within the lookback.
 
@@ -18,37 +9,11 @@ source as (
 
 ),
 
-{% if is_incremental() %}
+scoped as (
 
-    changed as (
+    {{ events_to_stage('source') }}
 
-        select distinct event_id
-        from source
-        where received_at >= {{ incremental_watermark('received_at') }}
-
-    ),
-
-    scoped as (
-
-        select source.*
-        from source
-        inner join changed on source.event_id = changed.event_id
-        union all
-        select *
-        from source
-        where event_id is null and received_at >= {{ incremental_watermark('received_at') }}
-
-    ),
-
-{% else %}
-
-    scoped as (
-
-        select * from source
-
-    ),
-
-{% endif %}
+),
 
 deduplicated as (
 

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='staging_row_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail'
-    )
-}}
-
 -- One row per LLM call: deduplicated on event_id (first received wins), typed, renamed,
 -- free text redacted and hashed. Raw query and response text do not leave this model.
 -- Rows that break the rules stay here with a reject_reason; downstream models keep only
@@ -22,37 +13,11 @@ source as (
 
 ),
 
-{% if is_incremental() %}
+scoped as (
 
-    changed as (
+    {{ events_to_stage('source') }}
 
-        select distinct event_id
-        from source
-        where received_at >= {{ incremental_watermark('received_at') }}
-
-    ),
-
-    scoped as (
-
-        select source.*
-        from source
-        inner join changed on source.event_id = changed.event_id
-        union all
-        select *
-        from source
-        where event_id is null and received_at >= {{ incremental_watermark('received_at') }}
-
-    ),
-
-{% else %}
-
-    scoped as (
-
-        select * from source
-
-    ),
-
-{% endif %}
+),
 
 deduplicated as (
 
