@@ -1,3 +1,6 @@
+-- Materialized as a table: two marts and its tests read it, and it is the costliest view to rerun.
+{{ config(materialized='table') }}
+
 -- Ordered funnel progress, driven by the funnel_steps seed. An actor (the user, or the session
 -- for anonymous traffic) enters a funnel at their first step-1 event of a week; they reach step n
 -- at their first step-n event after reaching step n-1, and within var funnel_conversion_window_days
