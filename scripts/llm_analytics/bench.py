@@ -267,9 +267,14 @@ def run_bench(requests: int, days: int, out: Path, seed: int = 42, postgres: boo
     cli = str(BIN / "llm-analytics")
     logs = out / "logs"
 
+    def save() -> None:
+        # written after every step, so an interrupted run still leaves its figures
+        (out / "results.json").write_text(json.dumps(asdict(result), indent=2, default=str))
+
     def step(name: str, cmd: list[str], e: dict[str, str] | None = None) -> Step:
         s = _run(name, cmd, e or env, logs / f"{name}.log")
         result.steps.append(s)
+        save()
         print(f"  {name:<24} {s.seconds:>8.1f} s  {s.peak_mb:>8.0f} MB", flush=True)
         return s
 
@@ -333,7 +338,7 @@ def run_bench(requests: int, days: int, out: Path, seed: int = 42, postgres: boo
         "peak_mb": max(s.peak_mb for s in result.steps),
         "incremental_equals_full_refresh": all(v == 0 for v in result.mismatches.values()),
     }
-    (out / "results.json").write_text(json.dumps(asdict(result), indent=2, default=str))
+    save()
     return result
 
 
