@@ -4,9 +4,25 @@
 {%- endmacro %}
 
 {#- Incremental runs re-read everything received since the newest `column` already in this
-    model, minus var lookback_days (late events). Use as: received_at >= {{ incremental_watermark() }} -#}
+    model, minus var lookback_hours (for rows received out of order). Use as:
+    received_at >= {{ incremental_watermark() }}.
+    Why a literal: the value is looked up before the model's query runs and inlined as a
+    constant, so the engine can skip storage blocks by their min/max and read the other columns
+    of the matching rows only. Compared with a scalar subquery, DuckDB read every column of every
+    raw row (the staging of 10M calls took 18 s instead of 2). An empty model has no newest row:
+    everything is re-read. -#}
 {% macro incremental_watermark(column='last_received_at') -%}
-    (select {{ dbt.dateadd('day', -1 * var('lookback_days'), 'max(' ~ column ~ ')') }} from {{ this }})
+    {%- set newest = dbt.dateadd('hour', -1 * var('lookback_hours'), 'max(' ~ column ~ ')') -%}
+    {%- if not execute -%}
+        (select {{ newest }} from {{ this }})
+    {%- else -%}
+        {%- set value = run_query('select ' ~ newest ~ ' from ' ~ this).columns[0].values()[0] -%}
+        {%- if value is none -%}
+            cast('1900-01-01 00:00:00' as timestamp)
+        {%- else -%}
+            cast('{{ value }}' as timestamp)
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The first row of each key by `order_by` (rows with a null key are all kept), with its
@@ -22,23 +38,24 @@
     where delivery_rank = 1 or {{ key }} is null
 {%- endmacro %}
 
-{#- The raw rows an incremental staging run must (re)process: every copy of each event_id
-    received since the watermark (so the first received copy can still win), and the new rows
-    without an event_id. On a full build: every row. -#}
+{#- The raw rows an incremental staging run must (re)process: those received since the
+    watermark that beat the copy of their event_id already staged (first received wins), or whose
+    event_id is not staged yet, or is missing. The staged copy is the first received of all the
+    copies seen so far, so comparing with it equals re-ranking every copy, without reading the
+    old raw rows again. On a full build: every row. -#}
 {% macro events_to_stage(relation, key='event_id') -%}
     {%- if is_incremental() -%}
     select {{ relation }}.*
     from {{ relation }}
-    inner join (
-        select distinct {{ key }} as changed_key
-        from {{ relation }}
-        where received_at >= {{ incremental_watermark('received_at') }}
-    ) as changed
-        on {{ relation }}.{{ key }} = changed.changed_key
-    union all
-    select *
-    from {{ relation }}
-    where {{ key }} is null and received_at >= {{ incremental_watermark('received_at') }}
+    left join {{ this }} as staged
+        on {{ relation }}.{{ key }} = staged.staging_row_id
+    where
+        {{ relation }}.received_at >= {{ incremental_watermark('received_at') }}
+        and (
+            staged.staging_row_id is null
+            or {{ relation }}.received_at < staged.received_at
+            or ({{ relation }}.received_at = staged.received_at and {{ relation }}.occurred_at < staged.occurred_at)
+        )
     {%- else -%}
     select * from {{ relation }}
     {%- endif -%}

@@ -6,8 +6,10 @@
 -- at their first step-n event after reaching step n-1, and within var funnel_conversion_window_days
 -- of entering. Grain: one row per funnel x actor x entry week x step reached.
 
-{#- Steps are joined one after another; var funnel_max_steps bounds how many a funnel may have
-    (unused steps cost an empty join). -#}
+{#- Steps are matched one after another without a join: a window over each actor's time line
+    finds the next step event (a range self-join per step fans out to entries x events per actor,
+    which never finished on PostgreSQL at 10M events). var funnel_max_steps bounds how many steps
+    a funnel may have (unused steps cost a pass over the previous step's rows). -#}
 {%- set max_steps = var('funnel_max_steps') %}
 
 with
@@ -68,25 +70,64 @@ reached_1 as (
 
 {%- for n in range(2, max_steps + 1) %}
 
+    -- each actor's step-{{ n - 1 }} rows and step-{{ n }} events in one time line, read backwards: the
+    -- running min over what is later is the first step-{{ n }} event at or after each step-{{ n - 1 }} row
+    timeline_{{ n }} as (
+
+        select
+            funnel_name,
+            actor_id,
+            user_id,
+            entry_week,
+            entered_at,
+            reached_at as at_time,
+            0 as is_step_event
+        from reached_{{ n - 1 }}
+        union all
+        select
+            funnel_name,
+            actor_id,
+            user_id,
+            null as entry_week,
+            null as entered_at,
+            occurred_at as at_time,
+            1 as is_step_event
+        from step_events
+        where step_order = {{ n }}
+
+    ),
+
+    next_{{ n }} as (
+
+        select
+            funnel_name,
+            actor_id,
+            user_id,
+            entry_week,
+            entered_at,
+            is_step_event,
+            min(case when is_step_event = 1 then at_time end) over (
+                partition by funnel_name, actor_id
+                order by at_time desc, is_step_event desc
+                rows between unbounded preceding and current row
+            ) as next_at
+        from timeline_{{ n }}
+
+    ),
+
     reached_{{ n }} as (
 
         select
-            previous.funnel_name,
-            previous.actor_id,
-            previous.user_id,
-            previous.entry_week,
-            previous.entered_at,
-            min(step_events.occurred_at) as reached_at
-        from reached_{{ n - 1 }} as previous
-        inner join step_events
-            on
-                previous.funnel_name = step_events.funnel_name
-                and previous.actor_id = step_events.actor_id
-                and step_events.step_order = {{ n }}
-                and previous.reached_at <= step_events.occurred_at
-                and step_events.occurred_at
-                <= {{ dbt.dateadd('day', var('funnel_conversion_window_days'), 'previous.entered_at') }}
-        group by previous.funnel_name, previous.actor_id, previous.user_id, previous.entry_week, previous.entered_at
+            funnel_name,
+            actor_id,
+            user_id,
+            entry_week,
+            entered_at,
+            next_at as reached_at
+        from next_{{ n }}
+        where
+            is_step_event = 0
+            and next_at <= {{ dbt.dateadd('day', var('funnel_conversion_window_days'), 'entered_at') }}
 
     ),
 

@@ -8,7 +8,7 @@
 }}
 
 -- One row per valid LLM call (deduplicated, rule-breaking rows excluded: see int_rejected_rows).
--- Incremental: each run re-reads the calls received in the last `lookback_days` days before the
+-- Incremental: each run re-reads the calls received in the last `lookback_hours` hours before the
 -- newest received_at already here, and replaces them by request_id, so late events land and the
 -- result equals a full refresh. Costs are as of the call's time and never recomputed later.
 
@@ -18,10 +18,7 @@ requests as (
 
     select * from {{ ref('int_llm_requests__scored') }}
     {% if is_incremental() %}
-        where received_at >= (
-            select {{ dbt.dateadd('day', -1 * var('lookback_days'), 'max(received_at)') }}
-            from {{ this }}
-        )
+        where received_at >= {{ incremental_watermark('received_at') }}
     {% endif %}
 
 ),

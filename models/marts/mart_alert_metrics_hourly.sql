@@ -1,20 +1,65 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='hour_start',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- The alert scripts' input. Grain: one row per UTC hour x scope, where scope is 'overall' or one
--- provider/model. Hours without traffic are present with request_count 0, so a drop shows.
+-- provider/model, from the scope's first hour with traffic to the last hour with any traffic.
+-- Hours without traffic are present with request_count 0, so a drop shows.
 -- For each metric: the value and two baselines, each with its mean, sample standard deviation,
 -- number of hours that had a value, and z-score (value - mean) / stddev:
 -- - trailing (M_baseline_*): every hour of the previous var alert_baseline_days days of the scope;
 -- - same hour (M_same_hour_*): the same UTC hour of day on each of those days, so the diurnal cycle
 --   is in the baseline rather than in the z-score (an ordinary afternoon is compared with afternoons).
 -- The hour itself is excluded from both.
+-- Incremental: a call (or its feedback) received within the lookback (after the newest call
+-- already here) changes its hour and the baselines of every later hour, so every hour from the
+-- earliest such call's hour on is recomputed, from the calls of the var alert_baseline_days
+-- days before it onwards.
+
+-- depends_on: {{ ref('fct_llm_request_feedback') }} (read on incremental runs only)
 
 {%- set metrics = ['request_count', 'latency_p95_ms', 'ttft_p95_ms', 'error_rate', 'cost_usd', 'avg_rating'] %}
 {%- set window_hours = var('alert_baseline_days') * 24 %}
 
 with
 
-requests as (
+all_requests as (
 
     select * from {{ ref('fct_llm_requests') }}
+
+),
+
+bounds as (
+
+    select
+        {% if is_incremental() -%}
+            (
+                select min(all_requests.request_hour)
+                from all_requests
+                inner join {{ ref('fct_llm_request_feedback') }} as request_feedback
+                    on all_requests.request_id = request_feedback.request_id
+                where request_feedback.last_received_at >= {{ incremental_watermark() }}
+            ) as first_hour,
+        {%- else -%}
+            min(request_hour) as first_hour,
+        {%- endif %}
+        max(request_hour) as last_hour
+    from all_requests
+
+),
+
+-- the calls whose hours are recomputed, and those in the baseline window before them
+requests as (
+
+    select all_requests.*
+    from all_requests
+    cross join bounds
+    where all_requests.request_hour >= {{ dbt.dateadd('hour', -window_hours, 'bounds.first_hour') }}
 
 ),
 
@@ -37,20 +82,25 @@ ratings as (
 
 ),
 
+-- each scope from its first hour with traffic (over all calls, so a full refresh agrees)
 scopes as (
 
-    select distinct
+    select
         'provider_model' as scope_type,
         {{ dbt.concat(['provider', "'/'", 'model_id']) }} as scope_key,
         provider,
-        model_id
-    from requests
+        model_id,
+        min(request_hour) as first_hour
+    from all_requests
+    group by provider, model_id
     union all
     select
         'overall' as scope_type,
         'overall' as scope_key,
         cast(null as {{ dbt.type_string() }}) as provider,
-        cast(null as {{ dbt.type_string() }}) as model_id
+        cast(null as {{ dbt.type_string() }}) as model_id,
+        min(request_hour) as first_hour
+    from all_requests
 
 ),
 
@@ -58,8 +108,8 @@ hours as (
 
     select series_ts as hour_start
     from {{ timestamp_series(
-        '(select min(request_hour) from requests)',
-        '(select max(request_hour) from requests)',
+        '(select ' ~ dbt.dateadd('hour', -window_hours, 'first_hour') ~ ' from bounds)',
+        '(select last_hour from bounds)',
         '1 hour'
     ) }}
 
@@ -74,7 +124,7 @@ spine as (
         scopes.provider,
         scopes.model_id
     from hours
-    cross join scopes
+    inner join scopes on hours.hour_start >= scopes.first_hour
 
 ),
 
@@ -87,7 +137,8 @@ by_model as (
         sum(case when is_error then 1 else 0 end) as error_count,
         {{ percentile_cont('total_latency_ms', 0.95) }} as latency_p95_ms,
         {{ percentile_cont('ttft_ms', 0.95) }} as ttft_p95_ms,
-        sum(cost_usd) as cost_usd
+        sum(cost_usd) as cost_usd,
+        max(received_at) as last_received_at
     from requests
     group by request_hour, provider, model_id
 
@@ -102,7 +153,8 @@ overall as (
         sum(case when is_error then 1 else 0 end) as error_count,
         {{ percentile_cont('total_latency_ms', 0.95) }} as latency_p95_ms,
         {{ percentile_cont('ttft_ms', 0.95) }} as ttft_p95_ms,
-        sum(cost_usd) as cost_usd
+        sum(cost_usd) as cost_usd,
+        max(received_at) as last_received_at
     from requests
     group by request_hour
 
@@ -164,7 +216,8 @@ hourly as (
         observed.ttft_p95_ms,
         coalesce(observed.cost_usd, 0) as cost_usd,
         rated.avg_rating,
-        coalesce(rated.rating_count, 0) as rating_count
+        coalesce(rated.rating_count, 0) as rating_count,
+        observed.last_received_at
     from spine
     left join observed
         on spine.hour_start = observed.hour_start and spine.scope_key = observed.scope_key
@@ -222,9 +275,13 @@ final as (
             cast({{ m }}_same_hour_stddev as {{ type_double() }}) as {{ m }}_same_hour_stddev,
             cast({{ m }}_same_hour_hours as bigint) as {{ m }}_same_hour_hours,
             cast(({{ m }} - {{ m }}_same_hour_mean) / nullif({{ m }}_same_hour_stddev, 0) as {{ type_double() }})
-                as {{ m }}_same_hour_zscore{% if not loop.last %},{% endif %}
+                as {{ m }}_same_hour_zscore,
         {%- endfor %}
+        last_received_at
     from baselines
+    {% if is_incremental() -%}
+        where hour_start >= (select first_hour from bounds)
+    {%- endif %}
 
 )
 

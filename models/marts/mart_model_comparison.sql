@@ -1,9 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='week_start',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- Grain: one row per ISO week (Monday) x provider x model x model_version x routing_strategy,
 -- so a version change (drift) shows side by side. Latency percentiles are exact per row.
+-- Incremental: every week with a call received, or given feedback, within the lookback is
+-- recomputed whole.
 
 with
 
-requests as (
+all_requests as (
 
     select
         *,
@@ -17,6 +28,35 @@ feedback as (
     select * from {{ ref('fct_llm_request_feedback') }}
 
 ),
+
+{% if is_incremental() %}
+
+    touched as (
+
+        select distinct all_requests.week_start
+        from all_requests
+        inner join feedback on all_requests.request_id = feedback.request_id
+        where feedback.last_received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select all_requests.*
+        from all_requests
+        inner join touched on all_requests.week_start = touched.week_start
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+{% endif %}
 
 final as (
 
@@ -45,7 +85,8 @@ final as (
         {{ safe_divide(
             'sum(case when requests.is_regenerated then 1 else 0 end)',
             'sum(case when requests.is_error then 0 else 1 end)'
-        ) }} as regeneration_rate
+        ) }} as regeneration_rate,
+        max(feedback.last_received_at) as last_received_at
     from requests
     inner join feedback on requests.request_id = feedback.request_id
     group by

@@ -1,10 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='query_hash',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- Grain: one row per distinct query (query_hash of the redacted, normalised text) x topic.
 -- No query text is kept: the hash groups identical questions. Rates are over the query's
 -- successful responses (zero_result_rate) or its thumbs (thumbs_up_rate).
+-- Incremental: every query with a call received, or given feedback, within the lookback is
+-- recomputed from all its calls.
 
 with
 
-requests as (
+all_requests as (
 
     select * from {{ ref('fct_llm_requests') }}
     where query_hash is not null
@@ -16,6 +27,35 @@ feedback as (
     select * from {{ ref('fct_llm_request_feedback') }}
 
 ),
+
+{% if is_incremental() %}
+
+    touched as (
+
+        select distinct all_requests.query_hash
+        from all_requests
+        inner join feedback on all_requests.request_id = feedback.request_id
+        where feedback.last_received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select all_requests.*
+        from all_requests
+        inner join touched on all_requests.query_hash = touched.query_hash
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+{% endif %}
 
 final as (
 
@@ -36,7 +76,8 @@ final as (
         {{ safe_divide(
             'sum(case when feedback.has_thumbs_up then 1 else 0 end)',
             'sum(case when feedback.has_thumbs_up or feedback.has_thumbs_down then 1 else 0 end)'
-        ) }} as thumbs_up_rate
+        ) }} as thumbs_up_rate,
+        max(feedback.last_received_at) as last_received_at
     from requests
     inner join feedback on requests.request_id = feedback.request_id
     group by requests.query_hash, requests.query_topic

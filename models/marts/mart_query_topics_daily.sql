@@ -1,8 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- Grain: one row per UTC day x query topic (from the query_topics seed; 'other' when no keyword matched).
+-- Incremental: every day with a call received, or given feedback, within the lookback is
+-- recomputed whole.
 
 with
 
-requests as (
+all_requests as (
 
     select * from {{ ref('fct_llm_requests') }}
 
@@ -13,6 +24,35 @@ feedback as (
     select * from {{ ref('fct_llm_request_feedback') }}
 
 ),
+
+{% if is_incremental() %}
+
+    touched as (
+
+        select distinct all_requests.request_date
+        from all_requests
+        inner join feedback on all_requests.request_id = feedback.request_id
+        where feedback.last_received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select all_requests.*
+        from all_requests
+        inner join touched on all_requests.request_date = touched.request_date
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+{% endif %}
 
 final as (
 
@@ -34,7 +74,8 @@ final as (
             'sum(case when feedback.has_thumbs_up then 1 else 0 end)',
             'sum(case when feedback.has_thumbs_up or feedback.has_thumbs_down then 1 else 0 end)'
         ) }} as thumbs_up_rate,
-        cast(coalesce(sum(requests.cost_usd), 0) as {{ type_double() }}) as cost_usd
+        cast(coalesce(sum(requests.cost_usd), 0) as {{ type_double() }}) as cost_usd,
+        max(feedback.last_received_at) as last_received_at
     from requests
     inner join feedback on requests.request_id = feedback.request_id
     group by requests.request_date, requests.query_topic

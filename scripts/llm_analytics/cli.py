@@ -209,11 +209,14 @@ def bench(
         "bench"
     ),
     postgres: Annotated[bool, typer.Option("--postgres", help="Also load and build on PostgreSQL.")] = False,
+    reuse_data: Annotated[
+        bool, typer.Option("--reuse-data", help="Keep the data an earlier run generated in --out.")
+    ] = False,
 ) -> None:
     """Benchmark: full build vs its raw SQL lower bound, an incremental day, incremental == full refresh."""
     from .bench import run_bench
 
-    result = run_bench(requests, days, out, postgres=postgres)
+    result = run_bench(requests, days, out, postgres=postgres, reuse_data=reuse_data)
     table = RichTable(title=f"bench: {requests:,} requests, {days} days, {result.machine['cores']} cores")
     for col in ("step", "seconds", "peak MB"):
         table.add_column(col, justify="right" if col != "step" else "left")
