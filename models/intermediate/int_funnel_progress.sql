@@ -1,10 +1,20 @@
--- Materialized as a table: two marts and its tests read it, and it is the costliest view to rerun.
-{{ config(materialized='table') }}
+-- Materialized: two marts and its tests read it, and it is the costliest view to rerun.
+{{
+    config(
+        materialized='incremental',
+        unique_key='entry_week',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
 
 -- Ordered funnel progress, driven by the funnel_steps seed. An actor (the user, or the session
 -- for anonymous traffic) enters a funnel at their first step-1 event of a week; they reach step n
 -- at their first step-n event after reaching step n-1, and within var funnel_conversion_window_days
 -- of entering. Grain: one row per funnel x actor x entry week x step reached.
+-- Incremental: a step event received within the lookback can change the entries of its week and
+-- the progress of entries up to funnel_conversion_window_days before it, so every entry week from
+-- the week of (earliest such event - window) on is recomputed whole, from its events on.
 
 {#- Steps are matched one after another without a join: a window over each actor's time line
     finds the next step event (a range self-join per step fans out to entries x events per actor,
@@ -14,20 +24,13 @@
 
 with
 
-events as (
-
-    select * from {{ ref('stg_llm__product_events') }}
-    where reject_reason is null
-
-),
-
 steps as (
 
     select * from {{ ref('funnel_steps') }}
 
 ),
 
-step_events as (
+all_step_events as (
 
     select
         steps.funnel_name,
@@ -35,11 +38,44 @@ step_events as (
         steps.event_name,
         coalesce(events.user_id, {{ dbt.concat(["'session:'", 'events.session_id']) }}) as actor_id,
         events.user_id,
-        events.occurred_at
-    from events
+        events.occurred_at,
+        events.received_at
+    from {{ ref('stg_llm__product_events') }} as events
     inner join steps on events.event_name = steps.event_name
+    where events.reject_reason is null
 
 ),
+
+{% if is_incremental() %}
+
+    first_week as (
+
+        select
+            cast({{ dbt.date_trunc('week', dbt.dateadd(
+                'day', -1 * var('funnel_conversion_window_days'), 'min(occurred_at)'
+            )) }} as date) as entry_week
+        from all_step_events
+        where received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    step_events as (
+
+        select all_step_events.*
+        from all_step_events
+        inner join first_week on all_step_events.occurred_at >= first_week.entry_week
+
+    ),
+
+{% else %}
+
+    step_events as (
+
+        select * from all_step_events
+
+    ),
+
+{% endif %}
 
 entries as (
 
@@ -48,7 +84,8 @@ entries as (
         actor_id,
         min(user_id) as user_id,
         cast({{ dbt.date_trunc('week', 'occurred_at') }} as date) as entry_week,
-        min(occurred_at) as entered_at
+        min(occurred_at) as entered_at,
+        max(received_at) as last_received_at
     from step_events
     where step_order = 1
     group by funnel_name, actor_id, cast({{ dbt.date_trunc('week', 'occurred_at') }} as date)
@@ -63,6 +100,7 @@ reached_1 as (
         user_id,
         entry_week,
         entered_at,
+        last_received_at,
         entered_at as reached_at
     from entries
 
@@ -80,6 +118,7 @@ reached_1 as (
             user_id,
             entry_week,
             entered_at,
+            last_received_at,
             reached_at as at_time,
             0 as is_step_event
         from reached_{{ n - 1 }}
@@ -90,6 +129,7 @@ reached_1 as (
             user_id,
             null as entry_week,
             null as entered_at,
+            null as last_received_at,
             occurred_at as at_time,
             1 as is_step_event
         from step_events
@@ -105,6 +145,7 @@ reached_1 as (
             user_id,
             entry_week,
             entered_at,
+            last_received_at,
             is_step_event,
             min(case when is_step_event = 1 then at_time end) over (
                 partition by funnel_name, actor_id
@@ -123,6 +164,7 @@ reached_1 as (
             user_id,
             entry_week,
             entered_at,
+            last_received_at,
             next_at as reached_at
         from next_{{ n }}
         where
@@ -142,6 +184,7 @@ unioned as (
             user_id,
             entry_week,
             entered_at,
+            last_received_at,
             {{ n }} as step_order,
             reached_at
         from reached_{{ n }}
@@ -160,7 +203,8 @@ final as (
         unioned.entered_at,
         cast(unioned.step_order as integer) as step_order,
         steps.event_name,
-        unioned.reached_at
+        unioned.reached_at,
+        unioned.last_received_at
     from unioned
     inner join steps
         on unioned.funnel_name = steps.funnel_name and unioned.step_order = steps.step_order

@@ -32,14 +32,14 @@ COST = {
 
 
 def snapshot(wh: Warehouse) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every staging and mart relation, order-free, floats to 9 significant digits."""
+    """Every row of every staging, intermediate and mart relation, order-free, floats to 9 digits."""
 
     def norm(value: object) -> object:
         return float(f"{value:.9g}") if isinstance(value, float) else value
 
     names = wh.query(
         "select table_schema, table_name from information_schema.tables "
-        "where table_schema in ('staging', 'marts') order by 1, 2"
+        "where table_schema in ('staging', 'intermediate', 'marts') order by 1, 2"
     )
     return {
         f"{schema}.{table}": sorted(
@@ -199,8 +199,28 @@ def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Pat
             total_latency_ms=4000.0,
         ),
     }
-    for event_id, row in batches.items():
-        path = write_jsonl(tmp_path / f"llm_requests-{event_id}.jsonl", [row])
+
+    # and funnel events: an entry on Monday 10-26 (moves the funnel's watermark past u2's entry on
+    # 10-21), then a step in that week reaching u2's entry of the week before, whose week must
+    # be recomputed although the event is in a later one
+    def product_event(event_id: str, at: str, user: str, name: str) -> dict[str, str]:
+        return {
+            "event_id": event_id,
+            "occurred_at": at,
+            "received_at": at,
+            "user_id": user,
+            "session_id": f"s-{user}",
+            "event_name": name,
+            "properties": "{}",
+        }
+
+    loads = [
+        *(("llm_requests", key, row) for key, row in batches.items()),
+        ("product_events", "p8", product_event("p8", "2026-10-26 00:30:00", "u1", "ai_query")),
+        ("product_events", "p9", product_event("p9", "2026-10-26 08:00:00", "u2", "response_received")),
+    ]
+    for table, key, row in loads:
+        path = write_jsonl(tmp_path / f"{table}-{key}.jsonl", [row])
         warehouse.cli("load", str(path), "--target", warehouse.target)
         warehouse.dbt("build")
     tables = snapshot(warehouse)
