@@ -103,3 +103,15 @@
 {% macro spark__days_between(start_date, end_date) -%}
     datediff(cast({{ end_date }} as date), cast({{ start_date }} as date))
 {%- endmacro %}
+
+{#- `name as {{ not_materialized() }} (...)`: a CTE the engine should inline into each reference
+    rather than compute once in full. Why: incremental models name the whole upstream table in a
+    CTE and read it twice (once to find what was touched, once for the touched rows); DuckDB and
+    PostgreSQL materialize a CTE read twice, so every run copied 10M wide rows. Engines without
+    the hint inline anyway. -#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'llm_analytics')()) }}
+{%- endmacro %}
+{% macro default__not_materialized() -%}{%- endmacro %}
+{% macro duckdb__not_materialized() -%}not materialized{%- endmacro %}
+{% macro postgres__not_materialized() -%}not materialized{%- endmacro %}

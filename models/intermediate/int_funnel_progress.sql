@@ -30,7 +30,7 @@ steps as (
 
 ),
 
-all_step_events as (
+all_step_events as {{ not_materialized() }} (
 
     select
         steps.funnel_name,

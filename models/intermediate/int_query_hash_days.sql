@@ -15,14 +15,14 @@
 
 with
 
-all_requests as (
+all_requests as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_requests') }}
     where query_hash is not null
 
 ),
 
-feedback as (
+feedback as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_request_feedback') }}
 

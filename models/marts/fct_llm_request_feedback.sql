@@ -13,13 +13,13 @@
 
 with
 
-all_requests as (
+all_requests as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_requests') }}
 
 ),
 
-feedback as (
+feedback as {{ not_materialized() }} (
 
     select * from {{ ref('int_feedback_by_request') }}
 

@@ -15,13 +15,13 @@
 
 with
 
-all_requests as (
+all_requests as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_requests') }}
 
 ),
 
-all_feedback as (
+all_feedback as {{ not_materialized() }} (
 
     select * from {{ ref('fct_feedback') }}
 

@@ -14,14 +14,14 @@
 
 with
 
-all_requests as (
+all_requests as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_requests') }}
     where user_id is not null
 
 ),
 
-all_product_events as (
+all_product_events as {{ not_materialized() }} (
 
     select
         *,

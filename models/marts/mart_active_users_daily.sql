@@ -19,7 +19,7 @@
 
 with
 
-all_activity as (
+all_activity as {{ not_materialized() }} (
 
     select * from {{ ref('fct_user_activity_daily') }}
     where is_ai_active

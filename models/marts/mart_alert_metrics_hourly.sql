@@ -28,7 +28,7 @@
 
 with
 
-all_requests as (
+all_requests as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_requests') }}
 
@@ -63,7 +63,7 @@ requests as (
 
 ),
 
-feedback as (
+feedback as {{ not_materialized() }} (
 
     select * from {{ ref('fct_feedback') }}
 

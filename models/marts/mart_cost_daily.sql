@@ -13,7 +13,7 @@
 
 with
 
-all_requests as (
+all_requests as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_requests') }}
 

@@ -19,7 +19,7 @@
 
 with
 
-all_requests as (
+all_requests as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_requests') }}
 

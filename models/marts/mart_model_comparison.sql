@@ -14,7 +14,7 @@
 
 with
 
-all_requests as (
+all_requests as {{ not_materialized() }} (
 
     select
         *,
@@ -23,7 +23,7 @@ all_requests as (
 
 ),
 
-feedback as (
+feedback as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_request_feedback') }}
 

@@ -15,14 +15,14 @@
 
 with
 
-all_requests as (
+all_requests as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_requests') }}
     where not is_error
 
 ),
 
-feedback as (
+feedback as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_request_feedback') }}
 

@@ -195,7 +195,9 @@ def raw_lower_bound(manifest: Path, db: Path) -> float:
     return round(seconds, 2)
 
 
-def compare(left: Path, right: Path, schemas: tuple[str, ...] = ("staging", "marts")) -> dict[str, int]:
+def compare(
+    left: Path, right: Path, schemas: tuple[str, ...] = ("staging", "intermediate", "marts")
+) -> dict[str, int]:
     """EXCEPT ALL both ways on every table of the schemas (doubles compared to a relative 1e-9)."""
     con = duckdb.connect()
     con.execute(f"attach '{left}' as l (read_only)")
