@@ -77,3 +77,24 @@
     select * from {{ relation }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The calls of `calls` (a relation with request_id and `grain`) in every `grain` value (a day,
+    a week) that has a call received, or given feedback, since this model's watermark (by
+    fct_llm_request_feedback.last_received_at, in `feedback`): whole days or weeks, never partial
+    ones. On a full build: every call. -#}
+{% macro calls_in_touched(calls, feedback, grain) -%}
+    {%- if is_incremental() -%}
+    select {{ calls }}.*
+    from {{ calls }}
+    inner join (
+        select distinct touched_calls.{{ grain }} as touched_key
+        from {{ calls }} as touched_calls
+        inner join {{ feedback }} as touched_feedback
+            on touched_calls.request_id = touched_feedback.request_id
+        where touched_feedback.last_received_at >= {{ incremental_watermark() }}
+    ) as touched
+        on {{ calls }}.{{ grain }} = touched.touched_key
+    {%- else -%}
+    select * from {{ calls }}
+    {%- endif -%}
+{%- endmacro %}

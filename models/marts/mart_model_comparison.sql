@@ -29,34 +29,11 @@ feedback as {{ not_materialized() }} (
 
 ),
 
-{% if is_incremental() %}
+requests as (
 
-    touched as (
+    {{ calls_in_touched('all_requests', 'feedback', 'week_start') }}
 
-        select distinct all_requests.week_start
-        from all_requests
-        inner join feedback on all_requests.request_id = feedback.request_id
-        where feedback.last_received_at >= {{ incremental_watermark() }}
-
-    ),
-
-    requests as (
-
-        select all_requests.*
-        from all_requests
-        inner join touched on all_requests.week_start = touched.week_start
-
-    ),
-
-{% else %}
-
-    requests as (
-
-        select * from all_requests
-
-    ),
-
-{% endif %}
+),
 
 final as (
 

@@ -25,34 +25,11 @@ feedback as {{ not_materialized() }} (
 
 ),
 
-{% if is_incremental() %}
+requests as (
 
-    touched as (
+    {{ calls_in_touched('all_requests', 'feedback', 'request_date') }}
 
-        select distinct all_requests.request_date
-        from all_requests
-        inner join feedback on all_requests.request_id = feedback.request_id
-        where feedback.last_received_at >= {{ incremental_watermark() }}
-
-    ),
-
-    requests as (
-
-        select all_requests.*
-        from all_requests
-        inner join touched on all_requests.request_date = touched.request_date
-
-    ),
-
-{% else %}
-
-    requests as (
-
-        select * from all_requests
-
-    ),
-
-{% endif %}
+),
 
 final as (
 
