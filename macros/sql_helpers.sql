@@ -45,12 +45,25 @@
     old raw rows again. On a full build: every row. -#}
 {% macro events_to_stage(relation, key='event_id') -%}
     {%- if is_incremental() -%}
+    {%- set watermark = incremental_watermark('received_at') -%}
     select {{ relation }}.*
     from {{ relation }}
-    left join {{ this }} as staged
+    left join (
+        -- the staged copies of the new rows' ids only, so the join builds on thousands of rows
+        -- rather than on every staged one
+        select
+            staging_row_id,
+            received_at,
+            occurred_at
+        from {{ this }}
+        where staging_row_id in (
+            select new_rows.{{ key }} from {{ relation }} as new_rows
+            where new_rows.received_at >= {{ watermark }}
+        )
+    ) as staged
         on {{ relation }}.{{ key }} = staged.staging_row_id
     where
-        {{ relation }}.received_at >= {{ incremental_watermark('received_at') }}
+        {{ relation }}.received_at >= {{ watermark }}
         and (
             staged.staging_row_id is null
             or {{ relation }}.received_at < staged.received_at
@@ -67,12 +80,11 @@
     {%- if is_incremental() -%}
     select {{ relation }}.*
     from {{ relation }}
-    inner join (
-        select distinct {{ grain }} as touched_key
-        from {{ relation }}
-        where received_at >= {{ incremental_watermark() }}
-    ) as touched
-        on {{ relation }}.{{ grain }} = touched.touched_key
+    where {{ relation }}.{{ grain }} in (
+        select touched.{{ grain }}
+        from {{ relation }} as touched
+        where touched.received_at >= {{ incremental_watermark() }}
+    )
     {%- else -%}
     select * from {{ relation }}
     {%- endif -%}
@@ -86,14 +98,15 @@
     {%- if is_incremental() -%}
     select {{ calls }}.*
     from {{ calls }}
-    inner join (
-        select distinct touched_calls.{{ grain }} as touched_key
+    where {{ calls }}.{{ grain }} in (
+        select touched_calls.{{ grain }}
         from {{ calls }} as touched_calls
-        inner join {{ feedback }} as touched_feedback
-            on touched_calls.request_id = touched_feedback.request_id
-        where touched_feedback.last_received_at >= {{ incremental_watermark() }}
-    ) as touched
-        on {{ calls }}.{{ grain }} = touched.touched_key
+        where touched_calls.request_id in (
+            select touched_feedback.request_id
+            from {{ feedback }} as touched_feedback
+            where touched_feedback.last_received_at >= {{ incremental_watermark() }}
+        )
+    )
     {%- else -%}
     select * from {{ calls }}
     {%- endif -%}

@@ -1,7 +1,31 @@
 -- Invariant: every session's cost is the sum of its requests' cost (to a micro-dollar), and
 -- the sessions' total equals the requests' total. Returns offending sessions.
+-- With var test_recent_hours set (hourly builds, macros/test_scope.sql), only the sessions with a
+-- call received in that window, or rebuilt in it, are reconciled: the ones the run rewrote.
+
+{%- set recent_hours = var('test_recent_hours', none) %}
 
 with
+
+{% if recent_hours is not none %}
+
+    recent_sessions as (
+
+        select session_id from {{ ref('fct_llm_requests') }}
+        where received_at >= (
+            select {{ dbt.dateadd('hour', -1 * recent_hours, 'max(received_at)') }}
+            from {{ ref('fct_llm_requests') }}
+        )
+        union
+        select session_id from {{ ref('fct_llm_sessions') }}
+        where last_received_at >= (
+            select {{ dbt.dateadd('hour', -1 * recent_hours, 'max(last_received_at)') }}
+            from {{ ref('fct_llm_sessions') }}
+        )
+
+    ),
+
+{% endif %}
 
 requests as (
 
@@ -10,6 +34,9 @@ requests as (
         coalesce(sum(cost_usd), 0) as request_cost_usd,
         count(*) as request_count
     from {{ ref('fct_llm_requests') }}
+    {%- if recent_hours is not none %}
+        where session_id in (select recent_sessions.session_id from recent_sessions)
+    {%- endif %}
     group by session_id
 
 ),
@@ -17,6 +44,9 @@ requests as (
 sessions as (
 
     select * from {{ ref('fct_llm_sessions') }}
+    {%- if recent_hours is not none %}
+        where session_id in (select recent_sessions.session_id from recent_sessions)
+    {%- endif %}
 
 )
 

@@ -41,7 +41,7 @@ feedback as {{ not_materialized() }} (
 
         select all_requests.*
         from all_requests
-        inner join touched on all_requests.request_id = touched.request_id
+        where all_requests.request_id in (select touched.request_id from touched)
 
     ),
 

@@ -43,7 +43,7 @@ all_feedback as {{ not_materialized() }} (
 
         select all_requests.*
         from all_requests
-        inner join touched on all_requests.session_id = touched.session_id
+        where all_requests.session_id in (select touched.session_id from touched)
 
     ),
 
@@ -51,7 +51,7 @@ all_feedback as {{ not_materialized() }} (
 
         select all_feedback.*
         from all_feedback
-        inner join touched on all_feedback.session_id = touched.session_id
+        where all_feedback.session_id in (select touched.session_id from touched)
 
     ),
 

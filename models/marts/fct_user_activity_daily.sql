@@ -51,10 +51,14 @@ all_product_events as {{ not_materialized() }} (
 
     requests as (
 
+        -- a semi-join (exists), so the engine builds on the few touched user-days and only
+        -- probes the 10M calls, instead of building on them
         select all_requests.*
         from all_requests
-        inner join touched
-            on all_requests.user_id = touched.user_id and all_requests.request_date = touched.activity_date
+        where exists (
+            select 1 from touched
+            where all_requests.user_id = touched.user_id and all_requests.request_date = touched.activity_date
+        )
 
     ),
 
@@ -62,10 +66,12 @@ all_product_events as {{ not_materialized() }} (
 
         select all_product_events.*
         from all_product_events
-        inner join touched
-            on
+        where exists (
+            select 1 from touched
+            where
                 all_product_events.user_id = touched.user_id
                 and all_product_events.activity_date = touched.activity_date
+        )
 
     ),
 

@@ -1,3 +1,7 @@
+-- A view: a row-for-row projection of fct_llm_sessions, so copying millions of sessions into a
+-- table on every build bought nothing.
+{{ config(materialized='view') }}
+
 -- Grain: one row per session: its cost, tokens and requests, and whether it went over the
 -- per-session budget (var session_budget_usd, default 0.50 USD). Derived from fct_llm_sessions.
 
