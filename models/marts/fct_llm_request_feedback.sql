@@ -26,14 +26,15 @@ feedback as {{ not_materialized() }} (
 ),
 
 {% if is_incremental() %}
+    {%- set watermark = incremental_watermark() %}
 
     touched as (
 
         select request_id from all_requests
-        where received_at >= {{ incremental_watermark() }}
+        where received_at >= {{ watermark }}
         union
         select request_id from feedback
-        where last_received_at >= {{ incremental_watermark() }}
+        where last_received_at >= {{ watermark }}
 
     ),
 

@@ -28,14 +28,15 @@ all_feedback as {{ not_materialized() }} (
 ),
 
 {% if is_incremental() %}
+    {%- set watermark = incremental_watermark() %}
 
     touched as (
 
         select session_id from all_requests
-        where received_at >= {{ incremental_watermark() }}
+        where received_at >= {{ watermark }}
         union
         select session_id from all_feedback
-        where received_at >= {{ incremental_watermark() }}
+        where received_at >= {{ watermark }}
 
     ),
 

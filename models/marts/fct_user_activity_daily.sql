@@ -32,6 +32,7 @@ all_product_events as {{ not_materialized() }} (
 ),
 
 {% if is_incremental() %}
+    {%- set watermark = incremental_watermark() %}
 
     touched as (
 
@@ -39,13 +40,13 @@ all_product_events as {{ not_materialized() }} (
             user_id,
             request_date as activity_date
         from all_requests
-        where received_at >= {{ incremental_watermark() }}
+        where received_at >= {{ watermark }}
         union
         select
             user_id,
             activity_date
         from all_product_events
-        where received_at >= {{ incremental_watermark() }}
+        where received_at >= {{ watermark }}
 
     ),
 
