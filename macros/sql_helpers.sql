@@ -111,3 +111,19 @@
     select * from {{ calls }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The earliest `grain` value (a day) of the rows of `relation` received since this model's
+    watermark, as a literal date: a model whose days depend on the days before them (first use,
+    running totals) rebuilds every day from it on. Looked up before the model's query, for the
+    same reason as incremental_watermark. Nothing received: a date after every row, so nothing is
+    rebuilt. -#}
+{% macro first_touched_date(relation, grain) -%}
+    {%- set lookup = 'select min(' ~ grain ~ ') from ' ~ relation
+        ~ ' where received_at >= ' ~ incremental_watermark() -%}
+    {%- if not execute -%}
+        ({{ lookup }})
+    {%- else -%}
+        {%- set value = run_query(lookup).columns[0].values()[0] -%}
+        cast('{{ value if value is not none else "9999-12-31" }}' as date)
+    {%- endif -%}
+{%- endmacro %}

@@ -198,6 +198,19 @@ def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Pat
             completion_tokens=20,
             total_latency_ms=4000.0,
         ),
+        # u2's first call was on 10-21: a late one on 10-20 moves their first day earlier, so
+        # mart_usage_daily.new_users must move from 10-21 (not a touched day) to 10-20
+        "r12": request(
+            "r12",
+            occurred_at="2026-10-20 09:00:00",
+            received_at="2026-10-24 09:00:00",
+            user_id="u2",
+            session_id="s12",
+            provider="openai",
+            model_id="gpt-4o",
+            prompt_tokens=100,
+            completion_tokens=10,
+        ),
     }
 
     # and funnel events: an entry on Monday 10-26 (moves the funnel's watermark past u2's entry on
@@ -223,6 +236,11 @@ def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Pat
         path = write_jsonl(tmp_path / f"{table}-{key}.jsonl", [row])
         warehouse.cli("load", str(path), "--target", warehouse.target)
         warehouse.dbt("build")
+    new_users = warehouse.query(
+        "select cast(activity_date as varchar), new_users from marts.mart_usage_daily "
+        "where activity_date in ('2026-10-20', '2026-10-21') order by 1"
+    )
+    assert new_users == [("2026-10-20", 1), ("2026-10-21", 0)]
     tables = snapshot(warehouse)
     warehouse.dbt("build", "--full-refresh")
     assert [r for r in warehouse.query(sql) if r[0] not in batches] == incremental
