@@ -3,26 +3,28 @@
     {%- for v in values -%}'{{ v | replace("'", "''") }}'{%- if not loop.last %}, {% endif -%}{%- endfor -%}
 {%- endmacro %}
 
-{#- Incremental runs re-read everything received since the newest `column` already in this
-    model, minus var lookback_hours (for rows received out of order). Use as:
-    received_at >= {{ incremental_watermark() }}.
+{#- The value of a one-value query, inlined as a `type` literal (`when_null` if it is null).
     Why a literal: the value is looked up before the model's query runs and inlined as a
     constant, so the engine can skip storage blocks by their min/max and read the other columns
     of the matching rows only. Compared with a scalar subquery, DuckDB read every column of every
-    raw row (the staging of 10M calls took 18 s instead of 2). An empty model has no newest row:
-    everything is re-read. -#}
+    raw row (the staging of 10M calls took 18 s instead of 2). At parse time (no database) it is
+    the scalar subquery itself. -#}
+{% macro scalar_literal(query, type, when_null) -%}
+    {%- if not execute -%}
+        ({{ query }})
+    {%- else -%}
+        {%- set value = run_query(query).columns[0].values()[0] -%}
+        cast('{{ value if value is not none else when_null }}' as {{ type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Incremental runs re-read everything received since the newest `column` already in this
+    model, minus var lookback_hours (for rows received out of order). Use as:
+    received_at >= {{ incremental_watermark() }}. A literal (see scalar_literal). An empty model
+    has no newest row: everything is re-read. -#}
 {% macro incremental_watermark(column='last_received_at') -%}
     {%- set newest = dbt.dateadd('hour', -1 * var('lookback_hours'), 'max(' ~ column ~ ')') -%}
-    {%- if not execute -%}
-        (select {{ newest }} from {{ this }})
-    {%- else -%}
-        {%- set value = run_query('select ' ~ newest ~ ' from ' ~ this).columns[0].values()[0] -%}
-        {%- if value is none -%}
-            cast('1900-01-01 00:00:00' as timestamp)
-        {%- else -%}
-            cast('{{ value }}' as timestamp)
-        {%- endif -%}
-    {%- endif -%}
+    {{- scalar_literal('select ' ~ newest ~ ' from ' ~ this, 'timestamp', '1900-01-01 00:00:00') -}}
 {%- endmacro %}
 
 {#- The first row of each key by `order_by` (rows with a null key are all kept), with its
@@ -113,17 +115,61 @@
 {%- endmacro %}
 
 {#- The earliest `grain` value (a day) of the rows of `relation` received since this model's
-    watermark, as a literal date: a model whose days depend on the days before them (first use,
-    running totals) rebuilds every day from it on. Looked up before the model's query, for the
-    same reason as incremental_watermark. Nothing received: a date after every row, so nothing is
-    rebuilt. -#}
+    watermark, as a literal date (see scalar_literal): a model whose days depend on the days
+    before them (first use, running totals) rebuilds every day from it on. Nothing received: a
+    date after every row, so nothing is rebuilt. -#}
 {% macro first_touched_date(relation, grain) -%}
-    {%- set lookup = 'select min(' ~ grain ~ ') from ' ~ relation
-        ~ ' where received_at >= ' ~ incremental_watermark() -%}
-    {%- if not execute -%}
-        ({{ lookup }})
-    {%- else -%}
-        {%- set value = run_query(lookup).columns[0].values()[0] -%}
-        cast('{{ value if value is not none else "9999-12-31" }}' as date)
-    {%- endif -%}
+    {{- scalar_literal(
+        'select min(' ~ grain ~ ') from ' ~ relation ~ ' where received_at >= ' ~ incremental_watermark(),
+        'date',
+        '9999-12-31'
+    ) -}}
+{%- endmacro %}
+
+{#- The distinct `keys` (a mapping of column name -> expression over `relation`'s rows, in
+    order) of the rows matching `where`, each with first_received_at (received_at of its first
+    row), that this model does not hold yet: the body of an append-only "pairs" model, the exact
+    base of an all-time distinct count (which cannot be summed over days). An incremental run
+    reads the rows received since the newest first_received_at minus the lookback (a key never
+    goes away: calls are never removed). So the watermark moves only when a new key appears: on
+    busy traffic every hour brings some, but where every key is already known (a few users who
+    have filled every weekday x hour) a run re-reads the calls since the last new key. Still
+    exact, and such traffic is small. -#}
+{% macro first_seen_keys(relation, keys, where) -%}
+with
+
+matching as (
+
+    select * from {{ relation }}
+    where ({{ where }})
+    {%- if is_incremental() %}
+    and received_at >= {{ incremental_watermark('first_received_at') }}
+    {%- endif %}
+
+),
+
+seen as (
+
+    select
+        {%- for name, expr in keys.items() %}
+        {{ expr }} as {{ name }},
+        {%- endfor %}
+        min(received_at) as first_received_at
+    from matching
+    group by {% for name in keys %}{{ loop.index }}{% if not loop.last %}, {% endif %}{% endfor %}
+
+)
+
+select seen.*
+from seen
+{%- if is_incremental() %}
+where not exists (
+    select 1
+    from {{ this }} as known
+    where
+        {%- for name in keys %}
+        {% if not loop.first %}and {% endif %}known.{{ name }} = seen.{{ name }}
+        {%- endfor %}
+)
+{%- endif %}
 {%- endmacro %}

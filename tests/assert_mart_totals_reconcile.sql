@@ -7,7 +7,10 @@ facts as (
     select
         count(*) as fact_requests,
         coalesce(sum(cost_usd), 0) as fact_cost_usd,
-        sum(case when is_error then 0 else 1 end) as fact_responses
+        sum(case when is_error then 0 else 1 end) as fact_responses,
+        sum(case when user_id is not null then 1 else 0 end) as fact_user_requests,
+        sum(case when user_id is not null then total_tokens else 0 end) as fact_user_tokens,
+        sum(case when user_id is not null and not is_priced then 1 else 0 end) as fact_user_unpriced
     from {{ ref('fct_llm_requests') }}
 
 ),
@@ -63,6 +66,30 @@ mart_totals as (
         'responses' as measure,
         sum(responses) as mart_value
     from {{ ref('mart_satisfaction_daily') }}
+    union all
+    select
+        'mart_usage_patterns.requests' as check_name,
+        'requests' as measure,
+        sum(requests) as mart_value
+    from {{ ref('mart_usage_patterns') }}
+    union all
+    select
+        'mart_cost_per_user_monthly.queries' as check_name,
+        'user_requests' as measure,
+        sum(queries) as mart_value
+    from {{ ref('mart_cost_per_user_monthly') }}
+    union all
+    select
+        'mart_cost_per_user_monthly.tokens' as check_name,
+        'user_tokens' as measure,
+        sum(tokens) as mart_value
+    from {{ ref('mart_cost_per_user_monthly') }}
+    union all
+    select
+        'mart_cost_per_user_monthly.unpriced_queries' as check_name,
+        'user_unpriced' as measure,
+        sum(unpriced_queries) as mart_value
+    from {{ ref('mart_cost_per_user_monthly') }}
 
 ),
 
@@ -74,6 +101,9 @@ compared as (
         case mart_totals.measure
             when 'requests' then facts.fact_requests
             when 'cost_usd' then facts.fact_cost_usd
+            when 'user_requests' then facts.fact_user_requests
+            when 'user_tokens' then facts.fact_user_tokens
+            when 'user_unpriced' then facts.fact_user_unpriced
             else facts.fact_responses
         end as fact_value
     from mart_totals

@@ -100,6 +100,8 @@ ai_days as (
         count(*) as ai_requests,
         count(distinct session_id) as ai_sessions,
         sum(cost_usd) as cost_usd,
+        sum(total_tokens) as tokens,
+        sum(case when is_priced then 0 else 1 end) as unpriced_requests,
         max(received_at) as last_received_at
     from requests
     group by user_id, request_date
@@ -129,6 +131,8 @@ final as (
         cast(coalesce(ai_days.ai_requests, 0) as bigint) as ai_requests,
         cast(coalesce(ai_days.ai_sessions, 0) as bigint) as ai_sessions,
         cast(coalesce(ai_days.cost_usd, 0) as {{ type_double() }}) as cost_usd,
+        cast(coalesce(ai_days.tokens, 0) as bigint) as ai_tokens,
+        cast(coalesce(ai_days.unpriced_requests, 0) as bigint) as ai_unpriced_requests,
         cast(coalesce(product_days.product_events, 0) as bigint) as product_events,
         coalesce(ai_days.ai_requests, 0) > 0 as is_ai_active,
         case

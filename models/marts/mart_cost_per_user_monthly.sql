@@ -1,15 +1,16 @@
 -- Grain: one row per calendar month (UTC) x known user with AI traffic. Anonymous calls have
--- no user and are not here (see mart_cost_by_segment's 'anonymous' segment).
+-- no user and are not here (see mart_cost_by_segment's 'anonymous' segment). Sums the user's
+-- days (fct_user_activity_daily, incremental): a run reads a row per user-day, not every call.
 
 with
 
-requests as (
+user_days as (
 
     select
         *,
-        cast({{ dbt.date_trunc('month', 'request_date') }} as date) as cost_month
-    from {{ ref('fct_llm_requests') }}
-    where user_id is not null
+        cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as cost_month
+    from {{ ref('fct_user_activity_daily') }}
+    where is_ai_active
 
 ),
 
@@ -20,10 +21,10 @@ final as (
         cost_month,
         user_id,
         cast(coalesce(sum(cost_usd), 0) as {{ type_double() }}) as cost_usd,
-        cast(count(*) as bigint) as queries,
-        cast(sum(total_tokens) as bigint) as tokens,
-        cast(sum(case when is_priced then 0 else 1 end) as bigint) as unpriced_queries
-    from requests
+        cast(sum(ai_requests) as bigint) as queries,
+        cast(sum(ai_tokens) as bigint) as tokens,
+        cast(sum(ai_unpriced_requests) as bigint) as unpriced_queries
+    from user_days
     group by cost_month, user_id
 
 )

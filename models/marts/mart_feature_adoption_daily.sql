@@ -1,26 +1,79 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 -- Grain: one row per UTC day x feature with AI traffic. adoption_pct = users of the feature that
 -- day / the day's active product users (users with an AI request or a product event that day).
+-- Incremental: every day with a user-day (fct_user_activity_daily: calls and product events)
+-- received within the lookback is recomputed whole, so a late product event, which changes the
+-- day's active users, rebuilds its day too.
 
 with
 
-requests as (
+all_requests as {{ not_materialized() }} (
 
     select * from {{ ref('fct_llm_requests') }}
     where user_id is not null
 
 ),
 
-activity as (
+all_activity as {{ not_materialized() }} (
 
     select * from {{ ref('fct_user_activity_daily') }}
 
 ),
 
+{% if is_incremental() %}
+
+    touched_days as (
+
+        select distinct activity_date
+        from all_activity
+        where last_received_at >= {{ incremental_watermark() }}
+
+    ),
+
+    requests as (
+
+        select * from all_requests
+        where request_date in (select touched_days.activity_date from touched_days)
+
+    ),
+
+    activity as (
+
+        select * from all_activity
+        where activity_date in (select touched_days.activity_date from touched_days)
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+    activity as (
+
+        select * from all_activity
+
+    ),
+
+{% endif %}
+
 active_users as (
 
     select
         activity_date,
-        count(distinct user_id) as active_product_users
+        count(distinct user_id) as active_product_users,
+        max(last_received_at) as last_received_at
     from activity
     group by activity_date
 
@@ -48,7 +101,8 @@ final as (
         cast(feature_use.users as bigint) as users,
         cast(feature_use.requests as bigint) as requests,
         cast(active_users.active_product_users as bigint) as active_product_users,
-        {{ safe_divide('feature_use.users', 'active_users.active_product_users') }} as adoption_pct
+        {{ safe_divide('feature_use.users', 'active_users.active_product_users') }} as adoption_pct,
+        active_users.last_received_at
     from feature_use
     inner join active_users on feature_use.activity_date = active_users.activity_date
 

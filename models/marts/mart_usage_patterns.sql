@@ -1,24 +1,43 @@
 -- Grain: one row per UTC day of week (1 = Monday ... 7 = Sunday) x hour of day (0-23), for
--- heat maps. requests_per_day divides by the number of such weekdays in the data's span.
+-- heat maps. requests_per_day divides by days_observed, the days with traffic in that cell.
+-- Built from the hourly traffic (mart_performance_hourly: requests, and the distinct hours
+-- that had any) and the user x cell pairs (int_usage_pattern_users), both incremental, so a
+-- run reads a few thousand rows and the pairs, not every call.
 
 with
 
-requests as (
+hours as (
 
-    select * from {{ ref('fct_llm_requests') }}
+    select
+        {{ iso_day_of_week('hour_start') }} as day_of_week,
+        cast(extract(hour from hour_start) as integer) as hour_of_day,
+        hour_start,
+        request_count
+    from {{ ref('mart_performance_hourly') }}
 
 ),
 
 cells as (
 
+    -- a cell's days are its distinct hours: each hour of the cell falls on a different day
     select
-        {{ iso_day_of_week('occurred_at') }} as day_of_week,
-        cast(extract(hour from occurred_at) as integer) as hour_of_day,
-        count(*) as requests,
-        count(distinct user_id) as users,
-        count(distinct request_date) as days_observed
-    from requests
-    group by 1, 2
+        day_of_week,
+        hour_of_day,
+        sum(request_count) as requests,
+        count(distinct hour_start) as days_observed
+    from hours
+    group by day_of_week, hour_of_day
+
+),
+
+cell_users as (
+
+    select
+        day_of_week,
+        hour_of_day,
+        count(*) as users
+    from {{ ref('int_usage_pattern_users') }}
+    group by day_of_week, hour_of_day
 
 ),
 
@@ -26,15 +45,17 @@ final as (
 
     select
         {{ dbt.concat([
-            dbt.cast('day_of_week', dbt.type_string()), "'|'", dbt.cast('hour_of_day', dbt.type_string())
+            dbt.cast('cells.day_of_week', dbt.type_string()), "'|'", dbt.cast('cells.hour_of_day', dbt.type_string())
         ]) }} as cell_id,
-        cast(day_of_week as integer) as day_of_week,
-        cast(hour_of_day as integer) as hour_of_day,
-        cast(requests as bigint) as requests,
-        cast(users as bigint) as users,
-        cast(days_observed as bigint) as days_observed,
-        {{ safe_divide('requests', 'days_observed') }} as requests_per_day
+        cast(cells.day_of_week as integer) as day_of_week,
+        cast(cells.hour_of_day as integer) as hour_of_day,
+        cast(cells.requests as bigint) as requests,
+        cast(coalesce(cell_users.users, 0) as bigint) as users,
+        cast(cells.days_observed as bigint) as days_observed,
+        {{ safe_divide('cells.requests', 'cells.days_observed') }} as requests_per_day
     from cells
+    left join cell_users
+        on cells.day_of_week = cell_users.day_of_week and cells.hour_of_day = cell_users.hour_of_day
 
 )
 

@@ -216,11 +216,13 @@ def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Pat
     # and funnel events: an entry on Monday 10-26 (moves the funnel's watermark past u2's entry on
     # 10-21), then a step in that week reaching u2's entry of the week before, whose week must
     # be recomputed although the event is in a later one
-    def product_event(event_id: str, at: str, user: str, name: str) -> dict[str, str]:
+    def product_event(
+        event_id: str, at: str, user: str, name: str, received_at: str | None = None
+    ) -> dict[str, str]:
         return {
             "event_id": event_id,
             "occurred_at": at,
-            "received_at": at,
+            "received_at": received_at or at,
             "user_id": user,
             "session_id": f"s-{user}",
             "event_name": name,
@@ -231,6 +233,13 @@ def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Pat
         *(("llm_requests", key, row) for key, row in batches.items()),
         ("product_events", "p8", product_event("p8", "2026-10-26 00:30:00", "u1", "ai_query")),
         ("product_events", "p9", product_event("p9", "2026-10-26 08:00:00", "u2", "response_received")),
+        # a late product event, no AI call: u3 becomes active on 10-21, a day no new call touches,
+        # so mart_feature_adoption_daily must rebuild that day for its active users
+        (
+            "product_events",
+            "p10",
+            product_event("p10", "2026-10-21 15:00:00", "u3", "page_view", received_at="2026-10-26 09:00:00"),
+        ),
     ]
     for table, key, row in loads:
         path = write_jsonl(tmp_path / f"{table}-{key}.jsonl", [row])
@@ -241,6 +250,12 @@ def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Pat
         "where activity_date in ('2026-10-20', '2026-10-21') order by 1"
     )
     assert new_users == [("2026-10-20", 1), ("2026-10-21", 0)]
+    # 10-21's active users by hand: u2 (calls r3, r4 and a product event) and u3 (p10 alone)
+    adoption = warehouse.query(
+        "select distinct active_product_users from marts.mart_feature_adoption_daily "
+        "where activity_date = '2026-10-21'"
+    )
+    assert adoption == [(2,)]
     tables = snapshot(warehouse)
     warehouse.dbt("build", "--full-refresh")
     assert [r for r in warehouse.query(sql) if r[0] not in batches] == incremental
