@@ -76,16 +76,17 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The rows of `relation` whose `grain` value (a day, an hour) has a row received since this
-    model's watermark: whole days or hours, never partial ones. On a full build: every row. -#}
-{% macro touched_slice(relation, grain) -%}
+{#- The rows of `relation` whose `grain` value (a day, an hour) has a row received (by column
+    `received`) since this model's watermark: whole days or hours, never partial ones. On a full
+    build: every row. -#}
+{% macro touched_slice(relation, grain, received='received_at') -%}
     {%- if is_incremental() -%}
     select {{ relation }}.*
     from {{ relation }}
     where {{ relation }}.{{ grain }} in (
         select touched.{{ grain }}
         from {{ relation }} as touched
-        where touched.received_at >= {{ incremental_watermark() }}
+        where touched.{{ received }} >= {{ incremental_watermark() }}
     )
     {%- else -%}
     select * from {{ relation }}

@@ -15,58 +15,29 @@
 
 with
 
-all_requests as {{ not_materialized() }} (
-
-    select * from {{ ref('fct_llm_requests') }}
-    where user_id is not null
-
-),
-
 all_activity as {{ not_materialized() }} (
 
     select * from {{ ref('fct_user_activity_daily') }}
 
 ),
 
-{% if is_incremental() %}
+activity as (
 
-    touched_days as (
+    {{ touched_slice('all_activity', 'activity_date', 'last_received_at') }}
 
-        select distinct activity_date
-        from all_activity
-        where last_received_at >= {{ incremental_watermark() }}
+),
 
-    ),
+requests as (
 
-    requests as (
+    select * from {{ ref('fct_llm_requests') }}
+    where user_id is not null
+    {% if is_incremental() %}
+        -- the days of the activity slice: a day touched by a product event alone re-reads its
+        -- calls too
+        and request_date in (select activity.activity_date from activity)
+    {% endif %}
 
-        select * from all_requests
-        where request_date in (select touched_days.activity_date from touched_days)
-
-    ),
-
-    activity as (
-
-        select * from all_activity
-        where activity_date in (select touched_days.activity_date from touched_days)
-
-    ),
-
-{% else %}
-
-    requests as (
-
-        select * from all_requests
-
-    ),
-
-    activity as (
-
-        select * from all_activity
-
-    ),
-
-{% endif %}
+),
 
 active_users as (
 
