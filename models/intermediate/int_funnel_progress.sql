@@ -3,8 +3,7 @@
     config(
         materialized='incremental',
         unique_key='entry_week',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        meta={'recent_column': 'last_received_at'}
     )
 }}
 

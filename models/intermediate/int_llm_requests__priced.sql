@@ -1,3 +1,9 @@
+{{
+    config(
+        meta={'recent_column': 'received_at'}
+    )
+}}
+
 -- Valid requests with their cost as of the time of the call:
 --   (prompt - cached) x input + cached x cached_input + completion x output, per million tokens,
 -- using the price row valid at occurred_at. Calls to models with no price keep cost_usd null

@@ -1,3 +1,9 @@
+{{
+    config(
+        meta={'recent_column': 'received_at'}
+    )
+}}
+
 -- Priced requests with their topic and implicit quality score. The score uses only the
 -- call's own signals, with weights from vars (defaults in brackets):
 --   start at quality_start [1.0]; minus quality_regenerated_penalty [0.3] if regenerated;

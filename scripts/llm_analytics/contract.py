@@ -10,7 +10,7 @@ import yaml
 
 from .project import project_dir
 
-SOURCES_FILE = Path("models/staging/_llm__sources.yml")
+SOURCES_FILE = Path("models/staging/llm/_llm__sources.yml")
 RAW_SCHEMA = "raw"
 
 # Contract types and the DuckDB type used to check a file's values against them.

@@ -1,6 +1,6 @@
 """Quality gates with Great Expectations: suites generated from the raw contract plus quality.yml.
 
-Column names and types come from the one raw contract (models/staging/_llm__sources.yml, via
+Column names and types come from the one raw contract (models/staging/llm/_llm__sources.yml, via
 contract.raw_tables), row rules from quality.yml; nothing else describes the data, so the dbt
 sources, the loader's type checks and these suites cannot drift apart. Files and DuckDB tables are
 validated in pandas batches of `chunk_rows` rows (GX has no working DuckDB datasource), so memory

@@ -1,0 +1,148 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_day_id',
+        meta={'recent_column': 'last_received_at'}
+    )
+}}
+
+-- Grain: one row per known user x UTC day with any activity (an AI request or a product event).
+-- The base for active-user counts: distinct users over a window are counted from these rows,
+-- never by adding daily distinct counts. Incremental: user-days with a call or event received
+-- within the lookback are recomputed whole.
+
+with
+
+all_requests as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_llm_requests') }}
+    where user_id is not null
+
+),
+
+all_product_events as {{ not_materialized() }} (
+
+    select
+        *,
+        cast(occurred_at as date) as activity_date
+    from {{ ref('stg_llm__product_events') }}
+    where reject_reason is null and user_id is not null
+
+),
+
+{% if is_incremental() %}
+    {%- set watermark = incremental_watermark() %}
+
+    touched as (
+
+        select
+            user_id,
+            request_date as activity_date
+        from all_requests
+        where received_at >= {{ watermark }}
+        union
+        select
+            user_id,
+            activity_date
+        from all_product_events
+        where received_at >= {{ watermark }}
+
+    ),
+
+    requests as (
+
+        -- a semi-join (exists), so the engine builds on the few touched user-days and only
+        -- probes the 10M calls, instead of building on them
+        select all_requests.*
+        from all_requests
+        where exists (
+            select 1 from touched
+            where all_requests.user_id = touched.user_id and all_requests.request_date = touched.activity_date
+        )
+
+    ),
+
+    product_events as (
+
+        select all_product_events.*
+        from all_product_events
+        where exists (
+            select 1 from touched
+            where
+                all_product_events.user_id = touched.user_id
+                and all_product_events.activity_date = touched.activity_date
+        )
+
+    ),
+
+{% else %}
+
+    requests as (
+
+        select * from all_requests
+
+    ),
+
+    product_events as (
+
+        select * from all_product_events
+
+    ),
+
+{% endif %}
+
+ai_days as (
+
+    select
+        user_id,
+        request_date as activity_date,
+        count(*) as ai_requests,
+        count(distinct session_id) as ai_sessions,
+        sum(cost_usd) as cost_usd,
+        sum(total_tokens) as tokens,
+        sum(case when is_priced then 0 else 1 end) as unpriced_requests,
+        max(received_at) as last_received_at
+    from requests
+    group by user_id, request_date
+
+),
+
+product_days as (
+
+    select
+        user_id,
+        activity_date,
+        count(*) as product_events,
+        max(received_at) as last_received_at
+    from product_events
+    group by user_id, activity_date
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['coalesce(ai_days.user_id, product_days.user_id)', "'|'",
+            dbt.cast('coalesce(ai_days.activity_date, product_days.activity_date)', dbt.type_string())]) }}
+            as user_day_id,
+        coalesce(ai_days.user_id, product_days.user_id) as user_id,
+        coalesce(ai_days.activity_date, product_days.activity_date) as activity_date,
+        cast(coalesce(ai_days.ai_requests, 0) as bigint) as ai_requests,
+        cast(coalesce(ai_days.ai_sessions, 0) as bigint) as ai_sessions,
+        cast(coalesce(ai_days.cost_usd, 0) as {{ type_double() }}) as cost_usd,
+        cast(coalesce(ai_days.tokens, 0) as bigint) as ai_tokens,
+        cast(coalesce(ai_days.unpriced_requests, 0) as bigint) as ai_unpriced_requests,
+        cast(coalesce(product_days.product_events, 0) as bigint) as product_events,
+        coalesce(ai_days.ai_requests, 0) > 0 as is_ai_active,
+        case
+            when product_days.last_received_at > ai_days.last_received_at or ai_days.last_received_at is null
+                then product_days.last_received_at
+            else ai_days.last_received_at
+        end as last_received_at
+    from ai_days
+    full outer join product_days
+        on ai_days.user_id = product_days.user_id and ai_days.activity_date = product_days.activity_date
+
+)
+
+select * from final

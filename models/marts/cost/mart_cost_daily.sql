@@ -1,0 +1,69 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='cost_date',
+        meta={'recent_column': 'last_received_at'}
+    )
+}}
+
+-- Grain: one row per UTC day x provider x model. cache_hit_rate is the share of calls served
+-- with any cached input tokens or routed to the cache (is_cache_hit in fct_llm_requests).
+-- Incremental: every day with a call received within the lookback is recomputed whole.
+
+with
+
+all_requests as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_llm_requests') }}
+
+),
+
+requests as (
+
+    {{ touched_slice('all_requests', 'request_date') }}
+
+),
+
+aggregated as (
+
+    select
+        request_date,
+        provider,
+        model_id,
+        count(*) as requests,
+        sum(prompt_tokens) as prompt_tokens,
+        sum(completion_tokens) as completion_tokens,
+        sum(cached_tokens) as cached_tokens,
+        sum(cost_usd) as cost_usd,
+        sum(case when is_priced then 1 else 0 end) as priced_requests,
+        sum(case when is_cache_hit then 1 else 0 end) as cache_hits,
+        sum(cache_savings_usd) as cache_savings_usd,
+        max(received_at) as last_received_at
+    from requests
+    group by request_date, provider, model_id
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat([dbt.cast('request_date', dbt.type_string()), "'|'", 'provider', "'|'", 'model_id']) }}
+            as cost_day_id,
+        request_date as cost_date,
+        provider,
+        model_id,
+        cast(requests as bigint) as requests,
+        cast(prompt_tokens as bigint) as prompt_tokens,
+        cast(completion_tokens as bigint) as completion_tokens,
+        cast(cached_tokens as bigint) as cached_tokens,
+        cast(coalesce(cost_usd, 0) as {{ type_double() }}) as cost_usd,
+        {{ safe_divide('cost_usd', 'priced_requests') }} as cost_per_query_usd,
+        {{ safe_divide('cache_hits', 'requests') }} as cache_hit_rate,
+        cast(coalesce(cache_savings_usd, 0) as {{ type_double() }}) as cache_savings_usd,
+        cast(requests - priced_requests as bigint) as unpriced_requests,
+        last_received_at
+    from aggregated
+
+)
+
+select * from final

@@ -1,0 +1,77 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='week_start',
+        meta={'recent_column': 'last_received_at'}
+    )
+}}
+
+-- Grain: one row per ISO week (Monday) x provider x model x model_version x routing_strategy,
+-- so a version change (drift) shows side by side. Latency percentiles are exact per row.
+-- Incremental: every week with a call received, or given feedback, within the lookback is
+-- recomputed whole.
+
+with
+
+all_requests as {{ not_materialized() }} (
+
+    select
+        *,
+        cast({{ dbt.date_trunc('week', 'request_date') }} as date) as week_start
+    from {{ ref('fct_llm_requests') }}
+
+),
+
+feedback as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_llm_request_feedback') }}
+
+),
+
+requests as (
+
+    {{ calls_in_touched('all_requests', 'feedback', 'week_start') }}
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat([
+            dbt.cast('requests.week_start', dbt.type_string()), "'|'",
+            'requests.provider', "'|'", 'requests.model_id', "'|'",
+            "coalesce(requests.model_version, '')", "'|'", "coalesce(requests.routing_strategy, '')"
+        ]) }} as model_week_id,
+        requests.week_start,
+        requests.provider,
+        requests.model_id,
+        requests.model_version,
+        requests.routing_strategy,
+        cast(count(*) as bigint) as requests,
+        cast({{ percentile_cont('requests.total_latency_ms', 0.5) }} as {{ type_double() }}) as latency_p50_ms,
+        cast({{ percentile_cont('requests.total_latency_ms', 0.95) }} as {{ type_double() }}) as latency_p95_ms,
+        {{ safe_divide('sum(case when requests.is_error then 1 else 0 end)', 'count(*)') }} as error_rate,
+        {{ safe_divide('sum(requests.cost_usd)', 'sum(case when requests.is_priced then 1 else 0 end)') }}
+            as cost_per_query_usd,
+        cast(avg(requests.implicit_quality_score) as {{ type_double() }}) as avg_implicit_quality_score,
+        {{ safe_divide(
+            'sum(case when feedback.has_thumbs_up then 1 else 0 end)',
+            'sum(case when feedback.has_thumbs_up or feedback.has_thumbs_down then 1 else 0 end)'
+        ) }} as thumbs_up_rate,
+        {{ safe_divide(
+            'sum(case when requests.is_regenerated then 1 else 0 end)',
+            'sum(case when requests.is_error then 0 else 1 end)'
+        ) }} as regeneration_rate,
+        max(feedback.last_received_at) as last_received_at
+    from requests
+    inner join feedback on requests.request_id = feedback.request_id
+    group by
+        requests.week_start,
+        requests.provider,
+        requests.model_id,
+        requests.model_version,
+        requests.routing_strategy
+
+)
+
+select * from final

@@ -1,0 +1,61 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_date',
+        meta={'recent_column': 'last_received_at'}
+    )
+}}
+
+-- Grain: one row per UTC day x query topic (from the query_topics seed; 'other' when no keyword matched).
+-- Incremental: every day with a call received, or given feedback, within the lookback is
+-- recomputed whole.
+
+with
+
+all_requests as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_llm_requests') }}
+
+),
+
+feedback as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_llm_request_feedback') }}
+
+),
+
+requests as (
+
+    {{ calls_in_touched('all_requests', 'feedback', 'request_date') }}
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat([dbt.cast('requests.request_date', dbt.type_string()), "'|'", 'requests.query_topic']) }}
+            as topic_day_id,
+        requests.request_date as activity_date,
+        requests.query_topic,
+        cast(count(*) as bigint) as requests,
+        cast(count(distinct requests.user_id) as bigint) as users,
+        cast(count(distinct requests.query_hash) as bigint) as distinct_queries,
+        cast(avg(requests.total_latency_ms) as {{ type_double() }}) as avg_latency_ms,
+        {{ safe_divide('sum(case when requests.is_error then 1 else 0 end)', 'count(*)') }} as error_rate,
+        {{ safe_divide(
+            'sum(case when requests.is_zero_result then 1 else 0 end)',
+            'sum(case when requests.is_error then 0 else 1 end)'
+        ) }} as zero_result_rate,
+        {{ safe_divide(
+            'sum(case when feedback.has_thumbs_up then 1 else 0 end)',
+            'sum(case when feedback.has_thumbs_up or feedback.has_thumbs_down then 1 else 0 end)'
+        ) }} as thumbs_up_rate,
+        cast(coalesce(sum(requests.cost_usd), 0) as {{ type_double() }}) as cost_usd,
+        max(feedback.last_received_at) as last_received_at
+    from requests
+    inner join feedback on requests.request_id = feedback.request_id
+    group by requests.request_date, requests.query_topic
+
+)
+
+select * from final

@@ -1,0 +1,89 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_date',
+        meta={'recent_column': 'last_received_at'}
+    )
+}}
+
+-- Grain: one row per UTC day x feature with successful responses. Every rate is over that day's
+-- responses (successful calls) of the feature, except thumbs_up_rate and net_satisfaction_score,
+-- which are over responses with a thumbs up or down, and avg_rating, over 1-5 ratings only.
+-- Incremental: every day with a call received, or given feedback, within the lookback is
+-- recomputed whole.
+
+with
+
+all_requests as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_llm_requests') }}
+    where not is_error
+
+),
+
+feedback as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_llm_request_feedback') }}
+
+),
+
+requests as (
+
+    {{ calls_in_touched('all_requests', 'feedback', 'request_date') }}
+
+),
+
+aggregated as (
+
+    select
+        requests.request_date,
+        requests.feature_id,
+        count(*) as responses,
+        sum(case when feedback.has_thumbs_up then 1 else 0 end) as thumbs_up,
+        sum(case when feedback.has_thumbs_down then 1 else 0 end) as thumbs_down,
+        sum(feedback.rating_sum) as rating_sum,
+        sum(feedback.rating_count) as rating_count,
+        sum(case when feedback.has_explicit_feedback then 1 else 0 end) as explicit_responses,
+        sum(case when requests.is_regenerated then 1 else 0 end) as regenerated,
+        sum(case when requests.is_edited then 1 else 0 end) as edited,
+        sum(case when feedback.has_follow_up then 1 else 0 end) as follow_ups,
+        sum(case when feedback.has_share then 1 else 0 end) as shares,
+        sum(case when feedback.has_save then 1 else 0 end) as saves,
+        sum(case when feedback.has_copy then 1 else 0 end) as copies,
+        avg(requests.implicit_quality_score) as avg_implicit_quality_score,
+        sum(case when requests.is_zero_result then 1 else 0 end) as zero_results,
+        max(feedback.last_received_at) as last_received_at
+    from requests
+    inner join feedback on requests.request_id = feedback.request_id
+    group by requests.request_date, requests.feature_id
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat([dbt.cast('request_date', dbt.type_string()), "'|'", 'feature_id']) }} as satisfaction_day_id,
+        request_date as activity_date,
+        feature_id,
+        cast(responses as bigint) as responses,
+        cast(thumbs_up as bigint) as thumbs_up,
+        cast(thumbs_down as bigint) as thumbs_down,
+        {{ safe_divide('thumbs_up', 'thumbs_up + thumbs_down') }} as thumbs_up_rate,
+        cast(rating_count as bigint) as ratings,
+        {{ safe_divide('rating_sum', 'rating_count') }} as avg_rating,
+        {{ safe_divide('thumbs_up - thumbs_down', 'thumbs_up + thumbs_down') }} as net_satisfaction_score,
+        {{ safe_divide('explicit_responses', 'responses') }} as explicit_participation_rate,
+        {{ safe_divide('regenerated', 'responses') }} as regeneration_rate,
+        {{ safe_divide('edited', 'responses') }} as edit_rate,
+        {{ safe_divide('follow_ups', 'responses') }} as follow_up_rate,
+        {{ safe_divide('shares', 'responses') }} as share_rate,
+        {{ safe_divide('saves', 'responses') }} as save_rate,
+        {{ safe_divide('copies', 'responses') }} as copy_rate,
+        cast(avg_implicit_quality_score as {{ type_double() }}) as avg_implicit_quality_score,
+        {{ safe_divide('zero_results', 'responses') }} as zero_result_rate,
+        last_received_at
+    from aggregated
+
+)
+
+select * from final

@@ -1,0 +1,81 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_date',
+        meta={'recent_column': 'last_received_at'}
+    )
+}}
+
+-- Grain: one row per UTC day x feature with AI traffic. adoption_pct = users of the feature that
+-- day / the day's active product users (users with an AI request or a product event that day).
+-- Incremental: every day with a user-day (fct_user_activity_daily: calls and product events)
+-- received within the lookback is recomputed whole, so a late product event, which changes the
+-- day's active users, rebuilds its day too.
+
+with
+
+all_activity as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_user_activity_daily') }}
+
+),
+
+activity as (
+
+    {{ touched_slice('all_activity', 'activity_date', 'last_received_at') }}
+
+),
+
+requests as (
+
+    select * from {{ ref('fct_llm_requests') }}
+    where user_id is not null
+    {% if is_incremental() %}
+        -- the days of the activity slice: a day touched by a product event alone re-reads its
+        -- calls too
+        and request_date in (select activity.activity_date from activity)
+    {% endif %}
+
+),
+
+active_users as (
+
+    select
+        activity_date,
+        count(distinct user_id) as active_product_users,
+        max(last_received_at) as last_received_at
+    from activity
+    group by activity_date
+
+),
+
+feature_use as (
+
+    select
+        request_date as activity_date,
+        feature_id,
+        count(distinct user_id) as users,
+        count(*) as requests
+    from requests
+    group by request_date, feature_id
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat([dbt.cast('feature_use.activity_date', dbt.type_string()), "'|'", 'feature_use.feature_id']) }}
+            as feature_day_id,
+        feature_use.activity_date,
+        feature_use.feature_id,
+        cast(feature_use.users as bigint) as users,
+        cast(feature_use.requests as bigint) as requests,
+        cast(active_users.active_product_users as bigint) as active_product_users,
+        {{ safe_divide('feature_use.users', 'active_users.active_product_users') }} as adoption_pct,
+        active_users.last_received_at
+    from feature_use
+    inner join active_users on feature_use.activity_date = active_users.activity_date
+
+)
+
+select * from final

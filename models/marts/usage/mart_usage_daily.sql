@@ -1,0 +1,98 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_date',
+        meta={'recent_column': 'last_received_at'}
+    )
+}}
+
+-- Grain: one row per UTC day with AI traffic. How much the AI is used.
+-- Incremental: new_users depends on every earlier day (a late call can move a user's first day
+-- earlier), so every day from the earliest day with a call received within the lookback is
+-- recomputed whole. Late calls reach a few days back: a few days are rebuilt, not all.
+
+{%- if is_incremental() %}
+    {%- set first_day = first_touched_date(ref('fct_llm_requests'), 'request_date') %}
+{%- endif %}
+
+with
+
+all_requests as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_llm_requests') }}
+
+),
+
+user_days as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_user_activity_daily') }}
+    where is_ai_active
+
+),
+
+requests as (
+
+    select * from all_requests
+    {%- if is_incremental() %}
+        where request_date >= {{ first_day }}
+    {%- endif %}
+
+),
+
+first_use as (
+
+    -- every user's first AI day, from the user-days (a row per user and day, not per call); on
+    -- an incremental run only those on a rebuilt day matter
+    select
+        user_id,
+        min(activity_date) as first_request_date
+    from user_days
+    group by user_id
+    {%- if is_incremental() %}
+        having min(activity_date) >= {{ first_day }}
+    {%- endif %}
+
+),
+
+daily as (
+
+    select
+        request_date,
+        count(*) as query_volume,
+        count(distinct user_id) as active_users,
+        count(distinct session_id) as sessions,
+        sum(case when is_anonymous then 1 else 0 end) as anonymous_requests,
+        max(received_at) as last_received_at
+    from requests
+    group by request_date
+
+),
+
+new_users as (
+
+    select
+        first_request_date as request_date,
+        count(*) as new_users
+    from first_use
+    group by first_request_date
+
+),
+
+final as (
+
+    select
+        daily.request_date as activity_date,
+        cast(daily.query_volume as bigint) as query_volume,
+        cast(daily.active_users as bigint) as active_users,
+        {{ safe_divide('daily.query_volume - daily.anonymous_requests', 'daily.active_users') }}
+            as queries_per_user,
+        cast(daily.sessions as bigint) as sessions,
+        cast(coalesce(new_users.new_users, 0) as bigint) as new_users,
+        cast(daily.anonymous_requests as bigint) as anonymous_requests,
+        daily.last_received_at
+    from daily
+    left join new_users on daily.request_date = new_users.request_date
+
+)
+
+select * from final

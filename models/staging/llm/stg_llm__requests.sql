@@ -1,0 +1,125 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='staging_row_id',
+        meta={'recent_column': 'received_at'}
+    )
+}}
+
+-- One row per LLM call: deduplicated on event_id (first received wins), typed, renamed,
+-- free text redacted and hashed. Raw query and response text do not leave this model.
+-- Rows that break the rules stay here with a reject_reason; downstream models keep only
+-- rows whose reject_reason is null, and int_rejected_rows keeps the others.
+-- Incremental: events whose event_id was received again within the lookback are re-ranked
+-- against every copy of that event_id, so the first received copy still wins.
+
+with
+
+source as (
+
+    select * from {{ source('llm', 'llm_requests') }}
+
+),
+
+scoped as (
+
+    {{ events_to_stage('source') }}
+
+),
+
+deduplicated as (
+
+    -- a missing event_id cannot be deduplicated: such rows are all kept (and rejected below)
+    {{ deduplicate_first('scoped', 'event_id', 'received_at, occurred_at, response_id') }}
+
+),
+
+queries as (
+
+    -- redact and hash each distinct text once, not once per call
+    select
+        query_text,
+        {{ normalize_query('query_text') }} as query_text_redacted
+    from (select distinct query_text from deduplicated) as distinct_queries
+
+),
+
+responses as (
+
+    select
+        response_text,
+        coalesce({{ is_zero_result('response_text') }}, false) as is_zero_result
+    from (select distinct response_text from deduplicated) as distinct_responses
+
+),
+
+renamed as (
+
+    select
+        coalesce(
+            deduplicated.event_id,
+            {{ dbt.concat(["'missing-event-id:'", dbt.hash(dbt.concat([
+                dbt.cast('deduplicated.occurred_at', dbt.type_string()),
+                dbt.cast('deduplicated.received_at', dbt.type_string()),
+                'deduplicated.session_id', 'deduplicated.user_id', 'deduplicated.query_text'
+            ]))]) }}
+        ) as staging_row_id,
+        deduplicated.event_id as request_id,
+        deduplicated.schema_version,
+        deduplicated.occurred_at,
+        deduplicated.received_at,
+        deduplicated.tenant_id,
+        deduplicated.user_id,
+        deduplicated.session_id,
+        deduplicated.response_id,
+        deduplicated.feature_id,
+        lower(deduplicated.user_source) as user_source,
+        lower(deduplicated.provider) as provider,
+        lower(deduplicated.model_id) as model_id,
+        deduplicated.model_version,
+        lower(deduplicated.routing_strategy) as routing_strategy,
+        deduplicated.temperature,
+        deduplicated.prompt_tokens,
+        deduplicated.completion_tokens,
+        coalesce(deduplicated.cached_tokens, 0) as cached_tokens,
+        deduplicated.ttft_ms,
+        deduplicated.total_latency_ms,
+        deduplicated.stream_chunks_received,
+        lower(deduplicated.status) as status,
+        lower(deduplicated.error_type) as error_type,
+        deduplicated.stop_reason,
+        {{ sha256_hex('queries.query_text_redacted') }} as query_hash,
+        queries.query_text_redacted,
+        deduplicated.query_category,
+        deduplicated.response_length_chars,
+        coalesce(responses.is_zero_result, false) as is_zero_result,
+        coalesce(deduplicated.user_regenerated, false) as is_regenerated,
+        coalesce(deduplicated.user_edited_output, false) as is_edited,
+        lower(deduplicated.explicit_rating) as explicit_rating,
+        deduplicated.estimated_cost_usd as emitter_estimated_cost_usd
+    from deduplicated
+    left join queries on deduplicated.query_text = queries.query_text
+    left join responses on deduplicated.response_text = responses.response_text
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            when request_id is null then 'missing_event_id'
+            when occurred_at is null then 'missing_occurred_at'
+            when session_id is null then 'missing_session_id'
+            when status is null or status not in ({{ quoted_list(var('accepted_statuses')) }}) then 'unknown_status'
+            when prompt_tokens < 0 or completion_tokens < 0 or cached_tokens < 0 then 'negative_tokens'
+            when status = 'success' and (prompt_tokens is null or completion_tokens is null)
+                then 'missing_token_counts'
+            when cached_tokens > prompt_tokens then 'cached_exceeds_prompt_tokens'
+            when total_latency_ms < 0 or ttft_ms < 0 then 'negative_latency'
+        end as reject_reason
+    from renamed
+
+)
+
+select * from validated
