@@ -1,6 +1,6 @@
 {#- Engine differences live here, behind adapter.dispatch. A new engine needs only a
     `<adapter>__<macro>` implementation of each macro below; the models never change.
-    See ../shared/ENGINES.md in the workspace for the measured differences. -#}
+    docs/engines.md lists the measured differences between the engines. -#}
 
 {#- A 64-bit float. dbt.type_float() is 4-byte on DuckDB and Spark, so we use our own. -#}
 {% macro type_double() -%}
