@@ -1,6 +1,6 @@
 -- One row per rated or reacted-to request: which feedback it received. A thumbs up (or down)
 -- counts once per request whether it came as a feedback event or as the call's explicit_rating
--- (see int_request_satisfaction for the combined flags).
+-- (fct_llm_request_feedback combines the flags per call).
 
 with
 

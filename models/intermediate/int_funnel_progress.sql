@@ -45,36 +45,20 @@ all_step_events as {{ not_materialized() }} (
 
 ),
 
-{% if is_incremental() %}
+{%- set first_touched = incremental_scope_start(
+    'all_step_events', 'occurred_at', touched('all_step_events', 'occurred_at')
+) %}
 
-    first_week as (
+step_events as (
 
-        select
-            cast({{ dbt.date_trunc('week', dbt.dateadd(
-                'day', -1 * var('funnel_conversion_window_days'), 'min(occurred_at)'
-            )) }} as date) as entry_week
-        from all_step_events
-        where received_at >= {{ incremental_watermark() }}
+    -- the events of every entry week a step received since the watermark can change: from the
+    -- week of its occurred_at minus the conversion window on
+    select * from all_step_events
+    where occurred_at >= cast({{ dbt.date_trunc('week', dbt.dateadd(
+        'day', -1 * var('funnel_conversion_window_days'), first_touched
+    )) }} as date)
 
-    ),
-
-    step_events as (
-
-        select all_step_events.*
-        from all_step_events
-        inner join first_week on all_step_events.occurred_at >= first_week.entry_week
-
-    ),
-
-{% else %}
-
-    step_events as (
-
-        select * from all_step_events
-
-    ),
-
-{% endif %}
+),
 
 entries as (
 

@@ -36,17 +36,11 @@ all_requests as {{ not_materialized() }} (
 bounds as (
 
     select
-        {% if is_incremental() -%}
-            (
-                select min(all_requests.request_hour)
-                from all_requests
-                inner join {{ ref('fct_llm_request_feedback') }} as request_feedback
-                    on all_requests.request_id = request_feedback.request_id
-                where request_feedback.last_received_at >= {{ incremental_watermark() }}
-            ) as first_hour,
-        {%- else -%}
-            min(request_hour) as first_hour,
-        {%- endif %}
+        -- the first hour with a call received, or given feedback, since the watermark
+        {{ incremental_scope_start('all_requests', 'request_hour', touched_via(
+            'all_requests', 'request_hour', 'request_id',
+            touched(ref('fct_llm_request_feedback'), 'request_id', 'last_received_at')
+        )) }} as first_hour,
         max(request_hour) as last_hour
     from all_requests
 

@@ -17,24 +17,11 @@ all_feedback as (
 
 ),
 
-{% if is_incremental() %}
+feedback as (
 
-    feedback as (
+    {{ incremental_scope('all_feedback') }}
 
-        select * from all_feedback
-        where received_at >= {{ incremental_watermark('received_at') }}
-
-    ),
-
-{% else %}
-
-    feedback as (
-
-        select * from all_feedback
-
-    ),
-
-{% endif %}
+),
 
 final as (
 

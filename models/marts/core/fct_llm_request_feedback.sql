@@ -24,36 +24,14 @@ feedback as {{ not_materialized() }} (
 
 ),
 
-{% if is_incremental() %}
-    {%- set watermark = incremental_watermark() %}
+requests as (
 
-    touched as (
+    {{ incremental_scope('all_requests', 'request_id', [
+        touched('all_requests', 'request_id'),
+        touched('feedback', 'request_id', 'last_received_at'),
+    ]) }}
 
-        select request_id from all_requests
-        where received_at >= {{ watermark }}
-        union
-        select request_id from feedback
-        where last_received_at >= {{ watermark }}
-
-    ),
-
-    requests as (
-
-        select all_requests.*
-        from all_requests
-        where all_requests.request_id in (select touched.request_id from touched)
-
-    ),
-
-{% else %}
-
-    requests as (
-
-        select * from all_requests
-
-    ),
-
-{% endif %}
+),
 
 final as (
 

@@ -15,10 +15,7 @@ with
 
 requests as (
 
-    select * from {{ ref('int_llm_requests__scored') }}
-    {% if is_incremental() %}
-        where received_at >= {{ incremental_watermark('received_at') }}
-    {% endif %}
+    {{ incremental_scope(ref('int_llm_requests__scored')) }}
 
 ),
 

@@ -26,50 +26,19 @@ all_feedback as {{ not_materialized() }} (
 
 ),
 
-{% if is_incremental() %}
-    {%- set watermark = incremental_watermark() %}
+{%- set touched_sessions = [touched('all_requests', 'session_id'), touched('all_feedback', 'session_id')] %}
 
-    touched as (
+requests as (
 
-        select session_id from all_requests
-        where received_at >= {{ watermark }}
-        union
-        select session_id from all_feedback
-        where received_at >= {{ watermark }}
+    {{ incremental_scope('all_requests', 'session_id', touched_sessions) }}
 
-    ),
+),
 
-    requests as (
+feedback as (
 
-        select all_requests.*
-        from all_requests
-        where all_requests.session_id in (select touched.session_id from touched)
+    {{ incremental_scope('all_feedback', 'session_id', touched_sessions) }}
 
-    ),
-
-    feedback as (
-
-        select all_feedback.*
-        from all_feedback
-        where all_feedback.session_id in (select touched.session_id from touched)
-
-    ),
-
-{% else %}
-
-    requests as (
-
-        select * from all_requests
-
-    ),
-
-    feedback as (
-
-        select * from all_feedback
-
-    ),
-
-{% endif %}
+),
 
 request_totals as (
 

@@ -15,7 +15,10 @@ with
 
 all_requests as {{ not_materialized() }} (
 
-    select * from {{ ref('fct_llm_requests') }}
+    select
+        *,
+        request_date as activity_date
+    from {{ ref('fct_llm_requests') }}
     where user_id is not null
 
 ),
@@ -30,66 +33,24 @@ all_product_events as {{ not_materialized() }} (
 
 ),
 
-{% if is_incremental() %}
-    {%- set watermark = incremental_watermark() %}
+{%- set touched_user_days = [
+    touched('all_requests', 'user_id, activity_date'),
+    touched('all_product_events', 'user_id, activity_date'),
+] %}
 
-    touched as (
+-- a semi-join (exists), so the engine builds on the few touched user-days and only probes the
+-- 10M calls, instead of building on them
+requests as (
 
-        select
-            user_id,
-            request_date as activity_date
-        from all_requests
-        where received_at >= {{ watermark }}
-        union
-        select
-            user_id,
-            activity_date
-        from all_product_events
-        where received_at >= {{ watermark }}
+    {{ incremental_scope('all_requests', ['user_id', 'activity_date'], touched_user_days) }}
 
-    ),
+),
 
-    requests as (
+product_events as (
 
-        -- a semi-join (exists), so the engine builds on the few touched user-days and only
-        -- probes the 10M calls, instead of building on them
-        select all_requests.*
-        from all_requests
-        where exists (
-            select 1 from touched
-            where all_requests.user_id = touched.user_id and all_requests.request_date = touched.activity_date
-        )
+    {{ incremental_scope('all_product_events', ['user_id', 'activity_date'], touched_user_days) }}
 
-    ),
-
-    product_events as (
-
-        select all_product_events.*
-        from all_product_events
-        where exists (
-            select 1 from touched
-            where
-                all_product_events.user_id = touched.user_id
-                and all_product_events.activity_date = touched.activity_date
-        )
-
-    ),
-
-{% else %}
-
-    requests as (
-
-        select * from all_requests
-
-    ),
-
-    product_events as (
-
-        select * from all_product_events
-
-    ),
-
-{% endif %}
+),
 
 ai_days as (
 

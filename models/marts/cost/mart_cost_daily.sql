@@ -20,7 +20,7 @@ all_requests as {{ not_materialized() }} (
 
 requests as (
 
-    {{ touched_slice('all_requests', 'request_date') }}
+    {{ incremental_scope('all_requests', 'request_date', touched('all_requests', 'request_date')) }}
 
 ),
 

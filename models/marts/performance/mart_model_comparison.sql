@@ -30,7 +30,9 @@ feedback as {{ not_materialized() }} (
 
 requests as (
 
-    {{ calls_in_touched('all_requests', 'feedback', 'week_start') }}
+    {{ incremental_scope('all_requests', 'week_start', touched_via(
+        'all_requests', 'week_start', 'request_id', touched('feedback', 'request_id', 'last_received_at')
+    )) }}
 
 ),
 

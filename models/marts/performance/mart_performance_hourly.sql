@@ -21,7 +21,7 @@ all_requests as {{ not_materialized() }} (
 
 requests as (
 
-    {{ touched_slice('all_requests', 'request_hour') }}
+    {{ incremental_scope('all_requests', 'request_hour', touched('all_requests', 'request_hour')) }}
 
 ),
 

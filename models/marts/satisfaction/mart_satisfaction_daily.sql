@@ -29,7 +29,9 @@ feedback as {{ not_materialized() }} (
 
 requests as (
 
-    {{ calls_in_touched('all_requests', 'feedback', 'request_date') }}
+    {{ incremental_scope('all_requests', 'request_date', touched_via(
+        'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_received_at')
+    )) }}
 
 ),
 

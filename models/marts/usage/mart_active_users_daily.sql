@@ -28,14 +28,9 @@ all_activity as {{ not_materialized() }} (
 bounds as (
 
     select
-        {% if is_incremental() -%}
-            (
-                select min(activity_date) from all_activity
-                where last_received_at >= {{ incremental_watermark() }}
-            ) as first_day,
-        {%- else -%}
-            min(activity_date) as first_day,
-        {%- endif %}
+        {{ incremental_scope_start(
+            'all_activity', 'activity_date', touched('all_activity', 'activity_date', 'last_received_at')
+        ) }} as first_day,
         max(activity_date) as last_day
     from all_activity
 

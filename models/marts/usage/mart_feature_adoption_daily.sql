@@ -22,19 +22,24 @@ all_activity as {{ not_materialized() }} (
 
 activity as (
 
-    {{ touched_slice('all_activity', 'activity_date', 'last_received_at') }}
+    {{ incremental_scope(
+        'all_activity', 'activity_date', touched('all_activity', 'activity_date', 'last_received_at')
+    ) }}
+
+),
+
+all_requests as {{ not_materialized() }} (
+
+    select * from {{ ref('fct_llm_requests') }}
+    where user_id is not null
 
 ),
 
 requests as (
 
-    select * from {{ ref('fct_llm_requests') }}
-    where user_id is not null
-    {% if is_incremental() %}
-        -- the days of the activity slice: a day touched by a product event alone re-reads its
-        -- calls too
-        and request_date in (select activity.activity_date from activity)
-    {% endif %}
+    -- the calls of the activity slice's days: a day touched by a product event alone re-reads
+    -- its calls too
+    {{ incremental_scope('all_requests', 'request_date', 'select activity_date from activity') }}
 
 ),
 

@@ -11,9 +11,9 @@
 -- earlier), so every day from the earliest day with a call received within the lookback is
 -- recomputed whole. Late calls reach a few days back: a few days are rebuilt, not all.
 
-{%- if is_incremental() %}
-    {%- set first_day = first_touched_date(ref('fct_llm_requests'), 'request_date') %}
-{%- endif %}
+{%- set first_day = incremental_scope_start(
+    ref('fct_llm_requests'), 'request_date', touched(ref('fct_llm_requests'), 'request_date'), literal=true
+) %}
 
 with
 
@@ -33,9 +33,7 @@ user_days as {{ not_materialized() }} (
 requests as (
 
     select * from all_requests
-    {%- if is_incremental() %}
-        where request_date >= {{ first_day }}
-    {%- endif %}
+    where request_date >= {{ first_day }}
 
 ),
 
@@ -48,9 +46,7 @@ first_use as (
         min(activity_date) as first_request_date
     from user_days
     group by user_id
-    {%- if is_incremental() %}
-        having min(activity_date) >= {{ first_day }}
-    {%- endif %}
+    having min(activity_date) >= {{ first_day }}
 
 ),
 
