@@ -18,9 +18,9 @@ facts as (
 mart_totals as (
 
     select
-        'mart_cost_daily.requests' as check_name,
+        'mart_cost_daily.request_count' as check_name,
         'requests' as measure,
-        sum(requests) as mart_value
+        sum(request_count) as mart_value
     from {{ ref('mart_cost_daily') }}
     union all
     select
@@ -30,9 +30,9 @@ mart_totals as (
     from {{ ref('mart_cost_daily') }}
     union all
     select
-        'mart_usage_daily.query_volume' as check_name,
+        'mart_usage_daily.request_count' as check_name,
         'requests' as measure,
-        sum(query_volume) as mart_value
+        sum(request_count) as mart_value
     from {{ ref('mart_usage_daily') }}
     union all
     select
@@ -62,33 +62,33 @@ mart_totals as (
     where scope_type = 'overall'
     union all
     select
-        'mart_satisfaction_daily.responses' as check_name,
+        'mart_satisfaction_daily.response_count' as check_name,
         'responses' as measure,
-        sum(responses) as mart_value
+        sum(response_count) as mart_value
     from {{ ref('mart_satisfaction_daily') }}
     union all
     select
-        'mart_usage_patterns.requests' as check_name,
+        'mart_usage_patterns.request_count' as check_name,
         'requests' as measure,
-        sum(requests) as mart_value
+        sum(request_count) as mart_value
     from {{ ref('mart_usage_patterns') }}
     union all
     select
-        'mart_cost_per_user_monthly.queries' as check_name,
+        'mart_cost_per_user_monthly.request_count' as check_name,
         'user_requests' as measure,
-        sum(queries) as mart_value
+        sum(request_count) as mart_value
     from {{ ref('mart_cost_per_user_monthly') }}
     union all
     select
-        'mart_cost_per_user_monthly.tokens' as check_name,
+        'mart_cost_per_user_monthly.total_tokens' as check_name,
         'user_tokens' as measure,
-        sum(tokens) as mart_value
+        sum(total_tokens) as mart_value
     from {{ ref('mart_cost_per_user_monthly') }}
     union all
     select
-        'mart_cost_per_user_monthly.unpriced_queries' as check_name,
+        'mart_cost_per_user_monthly.unpriced_request_count' as check_name,
         'user_unpriced' as measure,
-        sum(unpriced_queries) as mart_value
+        sum(unpriced_request_count) as mart_value
     from {{ ref('mart_cost_per_user_monthly') }}
 
 ),

@@ -22,8 +22,8 @@ def test_marts_on_the_hand_built_fixture(warehouse: Warehouse, tmp_path: Path) -
     usage = {
         str(r[0]): r[1:]
         for r in q(
-            "select activity_date, query_volume, active_users, sessions, new_users, anonymous_requests, "
-            "queries_per_user from marts.mart_usage_daily"
+            "select activity_date, request_count, active_user_count, session_count, new_user_count, anonymous_request_count, "
+            "requests_per_user from marts.mart_usage_daily"
         )
     }
     # r1 + r2 on 10-05 by u1; r3 + r4 on 10-21 by u2; r5 anonymous on 10-22; r6-r8 rejected
@@ -35,22 +35,22 @@ def test_marts_on_the_hand_built_fixture(warehouse: Warehouse, tmp_path: Path) -
     assert cost["openai/gpt-4o-2024-08-06"] == pytest.approx(COST["r1"])
     assert cost["mistral/mistral-large-4"] == pytest.approx(COST["r3"])
     assert cost["acme/acme-llm-7b"] == 0
-    assert q("select unpriced_requests from marts.mart_cost_daily where model_id = 'acme-llm-7b'") == [(1,)]
+    assert q("select unpriced_request_count from marts.mart_cost_daily where model_id = 'acme-llm-7b'") == [(1,)]
 
     # 10-05 / chat: r1 (thumbs up both as explicit_rating and as an event: counted once), r2 regenerated
     sat = q(
-        "select responses, thumbs_up, thumbs_down, thumbs_up_rate, regeneration_rate, net_satisfaction_score "
+        "select response_count, thumbs_up_count, thumbs_down_count, thumbs_up_rate, regeneration_rate, net_satisfaction_score "
         "from marts.mart_satisfaction_daily where activity_date = '2026-10-05'"
     )
     assert sat == [(2, 1, 0, 1.0, 0.5, 1.0)]
     rating = q(
-        "select ratings, avg_rating, zero_result_rate from marts.mart_satisfaction_daily "
+        "select rating_count, avg_rating, zero_result_rate from marts.mart_satisfaction_daily "
         "where activity_date = '2026-10-21'"
     )
     assert rating == [(1, 4.0, 0.5)]  # f3 (rating 9) was rejected; r3 said it found nothing
 
     funnel = q(
-        "select cast(entry_week as varchar), step_order, users_reached, conversion_from_previous "
+        "select cast(entry_week as varchar), step_order, reached_user_count, step_conversion_rate "
         "from marts.mart_funnel_conversion where step_order <= 2 order by 1, 2"
     )
     assert funnel == [
@@ -59,7 +59,7 @@ def test_marts_on_the_hand_built_fixture(warehouse: Warehouse, tmp_path: Path) -
         ("2026-10-19", 1, 1, 1.0),
         ("2026-10-19", 2, 0, 0.0),
     ]
-    sessions = dict(q("select session_id, over_budget from marts.mart_cost_per_session"))
+    sessions = dict(q("select session_id, is_over_budget from marts.mart_cost_per_session"))
     assert sessions == {"s1": False, "s2": False, "s3": False}
 
 
@@ -76,7 +76,7 @@ COMPARED = {
     "mart_cohort_comparison": "comparison_id",
     "mart_model_comparison": "model_week_id",
     "mart_cost_by_segment": "segment_month_id",
-    "mart_alert_metrics_hourly": "scope_key, hour_start",
+    "mart_alert_metrics_hourly": "scope_key, activity_hour",
     "mart_cost_per_user_monthly": "user_month_id",
     "mart_feature_adoption_daily": "feature_day_id",
     "mart_usage_patterns": "cell_id",

@@ -246,13 +246,13 @@ def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Pat
         warehouse.cli("load", str(path), "--target", warehouse.target)
         warehouse.dbt("build")
     new_users = warehouse.query(
-        "select cast(activity_date as varchar), new_users from marts.mart_usage_daily "
+        "select cast(activity_date as varchar), new_user_count from marts.mart_usage_daily "
         "where activity_date in ('2026-10-20', '2026-10-21') order by 1"
     )
     assert new_users == [("2026-10-20", 1), ("2026-10-21", 0)]
     # 10-21's active users by hand: u2 (calls r3, r4 and a product event) and u3 (p10 alone)
     adoption = warehouse.query(
-        "select distinct active_product_users from marts.mart_feature_adoption_daily "
+        "select distinct active_product_user_count from marts.mart_feature_adoption_daily "
         "where activity_date = '2026-10-21'"
     )
     assert adoption == [(2,)]
@@ -323,10 +323,10 @@ def test_price_change_between_runs_keeps_past_costs(warehouse: Warehouse, tmp_pa
 def test_incremental_replaces_whole_days_not_partial_ones(warehouse: Warehouse, tmp_path: Path) -> None:
     """A late call into a closed day must add to that day's totals, not replace them with its own."""
     build(warehouse, write_fixture(tmp_path / "raw"))
-    day = "select query_volume, sessions from marts.mart_usage_daily where activity_date = '2026-10-05'"
+    day = "select request_count, session_count from marts.mart_usage_daily where activity_date = '2026-10-05'"
     cost = (
-        "select requests, cost_usd from marts.mart_cost_daily "
-        "where cost_date = '2026-10-05' and model_id = 'gpt-4o'"
+        "select request_count, cost_usd from marts.mart_cost_daily "
+        "where activity_date = '2026-10-05' and model_id = 'gpt-4o'"
     )
     assert warehouse.query(day) == [(2, 1)]
     late = [
@@ -362,11 +362,11 @@ def test_incremental_replaces_whole_days_not_partial_ones(warehouse: Warehouse, 
     assert requests == 2
     assert cost_usd == pytest.approx(2 * (10 * 2.5 + 1 * 10) / 1e6)
     hourly = (
-        "select request_count from marts.mart_performance_hourly where hour_start = '2026-10-05 18:00:00'"
+        "select request_count from marts.mart_performance_hourly where activity_hour = '2026-10-05 18:00:00'"
     )
     assert warehouse.query(hourly) == [(2,)]
     sessions = "select count(*), sum(request_count) from marts.fct_llm_sessions"
-    activity = "select ai_requests from marts.fct_user_activity_daily where user_day_id = 'u2|2026-10-05'"
+    activity = "select ai_request_count from marts.fct_user_activity_daily where user_day_id = 'u2|2026-10-05'"
     incremental = (warehouse.query(sessions), warehouse.query(activity))
     warehouse.dbt("build", "--full-refresh")
     assert (warehouse.query(sessions), warehouse.query(activity)) == incremental

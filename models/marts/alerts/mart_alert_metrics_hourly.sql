@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key='hour_start',
+        unique_key='activity_hour',
         meta={'recent_column': 'last_received_at'}
     )
 }}
@@ -99,7 +99,7 @@ scopes as (
 
 hours as (
 
-    select series_ts as hour_start
+    select series_ts as activity_hour
     from {{ timestamp_series(
         '(select ' ~ dbt.dateadd('hour', -window_hours, 'first_hour') ~ ' from bounds)',
         '(select last_hour from bounds)',
@@ -111,20 +111,20 @@ hours as (
 spine as (
 
     select
-        hours.hour_start,
+        hours.activity_hour,
         scopes.scope_type,
         scopes.scope_key,
         scopes.provider,
         scopes.model_id
     from hours
-    inner join scopes on hours.hour_start >= scopes.first_hour
+    inner join scopes on hours.activity_hour >= scopes.first_hour
 
 ),
 
 by_model as (
 
     select
-        request_hour as hour_start,
+        request_hour as activity_hour,
         {{ dbt.concat(['provider', "'/'", 'model_id']) }} as scope_key,
         count(*) as request_count,
         sum(case when is_error then 1 else 0 end) as error_count,
@@ -140,7 +140,7 @@ by_model as (
 overall as (
 
     select
-        request_hour as hour_start,
+        request_hour as activity_hour,
         'overall' as scope_key,
         count(*) as request_count,
         sum(case when is_error then 1 else 0 end) as error_count,
@@ -156,7 +156,7 @@ overall as (
 rating_by_model as (
 
     select
-        request_hour as hour_start,
+        request_hour as activity_hour,
         {{ dbt.concat(['provider', "'/'", 'model_id']) }} as scope_key,
         avg(cast(rating as {{ type_double() }})) as avg_rating,
         count(*) as rating_count
@@ -168,7 +168,7 @@ rating_by_model as (
 rating_overall as (
 
     select
-        request_hour as hour_start,
+        request_hour as activity_hour,
         'overall' as scope_key,
         avg(cast(rating as {{ type_double() }})) as avg_rating,
         count(*) as rating_count
@@ -196,12 +196,12 @@ rated as (
 hourly as (
 
     select
-        spine.hour_start,
+        spine.activity_hour,
         spine.scope_type,
         spine.scope_key,
         spine.provider,
         spine.model_id,
-        cast(extract(hour from spine.hour_start) as integer) as hour_of_day,
+        cast(extract(hour from spine.activity_hour) as integer) as hour_of_day,
         coalesce(observed.request_count, 0) as request_count,
         coalesce(observed.error_count, 0) as error_count,
         {{ safe_divide('observed.error_count', 'observed.request_count') }} as error_rate,
@@ -213,9 +213,9 @@ hourly as (
         observed.last_received_at
     from spine
     left join observed
-        on spine.hour_start = observed.hour_start and spine.scope_key = observed.scope_key
+        on spine.activity_hour = observed.activity_hour and spine.scope_key = observed.scope_key
     left join rated
-        on spine.hour_start = rated.hour_start and spine.scope_key = rated.scope_key
+        on spine.activity_hour = rated.activity_hour and spine.scope_key = rated.scope_key
 
 ),
 
@@ -235,13 +235,13 @@ baselines as (
     window
         trailing_window as (
             partition by scope_key
-            order by hour_start
+            order by activity_hour
             rows between {{ window_hours }} preceding and 1 preceding
         ),
         -- the spine is dense, so within one hour of day a row is a day
         same_hour_window as (
             partition by scope_key, hour_of_day
-            order by hour_start
+            order by activity_hour
             rows between {{ var('alert_baseline_days') }} preceding and 1 preceding
         )
 
@@ -250,7 +250,7 @@ baselines as (
 final as (
 
     select
-        hour_start,
+        activity_hour,
         scope_type,
         scope_key,
         provider,
@@ -273,7 +273,7 @@ final as (
         last_received_at
     from baselines
     {% if is_incremental() -%}
-        where hour_start >= (select first_hour from bounds)
+        where activity_hour >= (select first_hour from bounds)
     {%- endif %}
 
 )

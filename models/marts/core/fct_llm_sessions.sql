@@ -56,9 +56,9 @@ request_totals as (
         sum(cached_tokens) as cached_tokens,
         sum(total_tokens) as total_tokens,
         sum(cost_usd) as cost_usd,
-        sum(case when is_priced then 0 else 1 end) as unpriced_requests,
-        sum(case when is_regenerated then 1 else 0 end) as regenerations,
-        sum(case when is_edited then 1 else 0 end) as edits,
+        sum(case when is_priced then 0 else 1 end) as unpriced_request_count,
+        sum(case when is_regenerated then 1 else 0 end) as regeneration_count,
+        sum(case when is_edited then 1 else 0 end) as edit_count,
         max(received_at) as last_received_at
     from requests
     group by session_id
@@ -96,9 +96,9 @@ final as (
         cast(request_totals.cached_tokens as bigint) as cached_tokens,
         cast(request_totals.total_tokens as bigint) as total_tokens,
         cast(coalesce(request_totals.cost_usd, 0) as {{ type_double() }}) as cost_usd,
-        cast(request_totals.unpriced_requests as bigint) as unpriced_requests,
-        cast(request_totals.regenerations as bigint) as regenerations,
-        cast(request_totals.edits as bigint) as edits,
+        cast(request_totals.unpriced_request_count as bigint) as unpriced_request_count,
+        cast(request_totals.regeneration_count as bigint) as regeneration_count,
+        cast(request_totals.edit_count as bigint) as edit_count,
         cast(coalesce(feedback_totals.feedback_count, 0) as bigint) as feedback_count,
         cast(coalesce(feedback_totals.thumbs_up_count, 0) as bigint) as thumbs_up_count,
         cast(coalesce(feedback_totals.thumbs_down_count, 0) as bigint) as thumbs_down_count,

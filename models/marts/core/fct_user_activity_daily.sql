@@ -57,8 +57,8 @@ ai_days as (
     select
         user_id,
         request_date as activity_date,
-        count(*) as ai_requests,
-        count(distinct session_id) as ai_sessions,
+        count(*) as ai_request_count,
+        count(distinct session_id) as ai_session_count,
         sum(cost_usd) as cost_usd,
         sum(total_tokens) as tokens,
         sum(case when is_priced then 0 else 1 end) as unpriced_requests,
@@ -73,7 +73,7 @@ product_days as (
     select
         user_id,
         activity_date,
-        count(*) as product_events,
+        count(*) as product_event_count,
         max(received_at) as last_received_at
     from product_events
     group by user_id, activity_date
@@ -88,13 +88,13 @@ final as (
             as user_day_id,
         coalesce(ai_days.user_id, product_days.user_id) as user_id,
         coalesce(ai_days.activity_date, product_days.activity_date) as activity_date,
-        cast(coalesce(ai_days.ai_requests, 0) as bigint) as ai_requests,
-        cast(coalesce(ai_days.ai_sessions, 0) as bigint) as ai_sessions,
+        cast(coalesce(ai_days.ai_request_count, 0) as bigint) as ai_request_count,
+        cast(coalesce(ai_days.ai_session_count, 0) as bigint) as ai_session_count,
         cast(coalesce(ai_days.cost_usd, 0) as {{ type_double() }}) as cost_usd,
         cast(coalesce(ai_days.tokens, 0) as bigint) as ai_tokens,
-        cast(coalesce(ai_days.unpriced_requests, 0) as bigint) as ai_unpriced_requests,
-        cast(coalesce(product_days.product_events, 0) as bigint) as product_events,
-        coalesce(ai_days.ai_requests, 0) > 0 as is_ai_active,
+        cast(coalesce(ai_days.unpriced_requests, 0) as bigint) as ai_unpriced_request_count,
+        cast(coalesce(product_days.product_event_count, 0) as bigint) as product_event_count,
+        coalesce(ai_days.ai_request_count, 0) > 0 as is_ai_active,
         case
             when product_days.last_received_at > ai_days.last_received_at or ai_days.last_received_at is null
                 then product_days.last_received_at

@@ -20,7 +20,7 @@ users as (
 segmented as (
 
     select
-        cast({{ dbt.date_trunc('month', 'requests.request_date') }} as date) as cost_month,
+        cast({{ dbt.date_trunc('month', 'requests.request_date') }} as date) as activity_month,
         case
             when requests.user_id is null then 'anonymous'
             else coalesce(users.segment, 'unknown')
@@ -37,45 +37,45 @@ segmented as (
 totals as (
 
     select
-        cost_month,
+        activity_month,
         segment,
-        sum(cost_usd) as total_cost_usd,
+        sum(cost_usd) as cost_usd,
         count(distinct user_id) as users,
         count(*) as queries,
         sum(case when is_priced then 1 else 0 end) as priced_queries
     from segmented
-    group by cost_month, segment
+    group by activity_month, segment
 
 ),
 
 by_model as (
 
     select
-        cost_month,
+        activity_month,
         segment,
         model_key,
         sum(cost_usd) as model_cost_usd,
         row_number() over (
-            partition by cost_month, segment
+            partition by activity_month, segment
             order by sum(cost_usd) desc nulls last, model_key
         ) as cost_rank
     from segmented
-    group by cost_month, segment, model_key
+    group by activity_month, segment, model_key
 
 ),
 
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('totals.cost_month', dbt.type_string()), "'|'", 'totals.segment']) }}
+        {{ dbt.concat([dbt.cast('totals.activity_month', dbt.type_string()), "'|'", 'totals.segment']) }}
             as segment_month_id,
-        totals.cost_month,
+        totals.activity_month,
         totals.segment,
-        cast(coalesce(totals.total_cost_usd, 0) as {{ type_double() }}) as total_cost_usd,
-        cast(totals.users as bigint) as users,
-        cast(totals.queries as bigint) as queries,
-        {{ safe_divide('totals.total_cost_usd', 'totals.users') }} as cost_per_user_usd,
-        {{ safe_divide('totals.total_cost_usd', 'totals.priced_queries') }} as cost_per_query_usd,
+        cast(coalesce(totals.cost_usd, 0) as {{ type_double() }}) as cost_usd,
+        cast(totals.users as bigint) as user_count,
+        cast(totals.queries as bigint) as request_count,
+        {{ safe_divide('totals.cost_usd', 'totals.users') }} as cost_per_user_usd,
+        {{ safe_divide('totals.cost_usd', 'totals.priced_queries') }} as cost_per_request_usd,
         {%- for rank in [1, 2, 3] %}
             max(case when by_model.cost_rank = {{ rank }} then by_model.model_key end) as top{{ rank }}_model,
             cast(max(case when by_model.cost_rank = {{ rank }} then by_model.model_cost_usd end) as {{ type_double() }})
@@ -83,9 +83,9 @@ final as (
         {%- endfor %}
     from totals
     left join by_model
-        on totals.cost_month = by_model.cost_month and totals.segment = by_model.segment
+        on totals.activity_month = by_model.activity_month and totals.segment = by_model.segment
     group by
-        totals.cost_month, totals.segment, totals.total_cost_usd, totals.users, totals.queries, totals.priced_queries
+        totals.activity_month, totals.segment, totals.cost_usd, totals.users, totals.queries, totals.priced_queries
 
 )
 

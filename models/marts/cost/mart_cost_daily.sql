@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key='cost_date',
+        unique_key='activity_date',
         meta={'recent_column': 'last_received_at'}
     )
 }}
@@ -49,18 +49,18 @@ final as (
     select
         {{ dbt.concat([dbt.cast('request_date', dbt.type_string()), "'|'", 'provider', "'|'", 'model_id']) }}
             as cost_day_id,
-        request_date as cost_date,
+        request_date as activity_date,
         provider,
         model_id,
-        cast(requests as bigint) as requests,
+        cast(requests as bigint) as request_count,
         cast(prompt_tokens as bigint) as prompt_tokens,
         cast(completion_tokens as bigint) as completion_tokens,
         cast(cached_tokens as bigint) as cached_tokens,
         cast(coalesce(cost_usd, 0) as {{ type_double() }}) as cost_usd,
-        {{ safe_divide('cost_usd', 'priced_requests') }} as cost_per_query_usd,
+        {{ safe_divide('cost_usd', 'priced_requests') }} as cost_per_request_usd,
         {{ safe_divide('cache_hits', 'requests') }} as cache_hit_rate,
         cast(coalesce(cache_savings_usd, 0) as {{ type_double() }}) as cache_savings_usd,
-        cast(requests - priced_requests as bigint) as unpriced_requests,
+        cast(requests - priced_requests as bigint) as unpriced_request_count,
         last_received_at
     from aggregated
 

@@ -27,10 +27,10 @@ final as (
         cached_tokens,
         total_tokens,
         cost_usd,
-        unpriced_requests,
-        {{ safe_divide('cost_usd', 'request_count - unpriced_requests') }} as cost_per_request_usd,
+        unpriced_request_count,
+        {{ safe_divide('cost_usd', 'request_count - unpriced_request_count') }} as cost_per_request_usd,
         cast({{ var('session_budget_usd') }} as {{ type_double() }}) as budget_usd,
-        is_over_budget as over_budget
+        is_over_budget as is_over_budget
     from sessions
 
 )

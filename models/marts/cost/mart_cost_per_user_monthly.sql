@@ -8,7 +8,7 @@ user_days as (
 
     select
         *,
-        cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as cost_month
+        cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as activity_month
     from {{ ref('fct_user_activity_daily') }}
     where is_ai_active
 
@@ -17,15 +17,15 @@ user_days as (
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('cost_month', dbt.type_string()), "'|'", 'user_id']) }} as user_month_id,
-        cost_month,
+        {{ dbt.concat([dbt.cast('activity_month', dbt.type_string()), "'|'", 'user_id']) }} as user_month_id,
+        activity_month,
         user_id,
         cast(coalesce(sum(cost_usd), 0) as {{ type_double() }}) as cost_usd,
-        cast(sum(ai_requests) as bigint) as queries,
-        cast(sum(ai_tokens) as bigint) as tokens,
-        cast(sum(ai_unpriced_requests) as bigint) as unpriced_queries
+        cast(sum(ai_request_count) as bigint) as request_count,
+        cast(sum(ai_tokens) as bigint) as total_tokens,
+        cast(sum(ai_unpriced_request_count) as bigint) as unpriced_request_count
     from user_days
-    group by cost_month, user_id
+    group by activity_month, user_id
 
 )
 

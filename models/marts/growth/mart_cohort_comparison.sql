@@ -300,7 +300,7 @@ conversion as (
     select
         group_users.dimension,
         group_users.dimension_value,
-        count(user_conversion.user_id) as funnel_users,
+        count(user_conversion.user_id) as funnel_user_count,
         sum(user_conversion.converted) as converted_users
     from group_users
     inner join user_conversion on group_users.user_id = user_conversion.user_id
@@ -314,15 +314,13 @@ final as (
         {{ dbt.concat(['call_metrics.dimension', "'|'", 'call_metrics.dimension_value']) }} as comparison_id,
         call_metrics.dimension,
         call_metrics.dimension_value,
-        cast(call_metrics.users as bigint) as users,
-        cast(call_metrics.queries as bigint) as queries,
-        {{ safe_divide('call_metrics.thumbs_up', 'call_metrics.thumbs_up + call_metrics.thumbs_down') }}
-            as avg_satisfaction,
+        cast(call_metrics.users as bigint) as user_count,
+        cast(call_metrics.queries as bigint) as request_count,
         {{ safe_divide('call_metrics.thumbs_up', 'call_metrics.thumbs_up + call_metrics.thumbs_down') }}
             as thumbs_up_rate,
         {{ safe_divide('call_metrics.rating_sum', 'call_metrics.rating_count') }} as avg_rating,
-        cast(coalesce(conversion.funnel_users, 0) as bigint) as funnel_users,
-        {{ safe_divide('conversion.converted_users', 'conversion.funnel_users') }} as conversion_rate,
+        cast(coalesce(conversion.funnel_user_count, 0) as bigint) as funnel_user_count,
+        {{ safe_divide('conversion.converted_users', 'conversion.funnel_user_count') }} as conversion_rate,
         cast(call_metrics.avg_latency_ms as {{ type_double() }}) as avg_latency_ms,
         cast(call_metrics.latency_p95_ms as {{ type_double() }}) as latency_p95_ms,
         cast(coalesce(call_metrics.cost_usd, 0) as {{ type_double() }}) as cost_usd,

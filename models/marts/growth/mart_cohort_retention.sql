@@ -20,7 +20,7 @@ cohorts as (
 
     select
         signup_cohort_week,
-        count(*) as cohort_size
+        count(*) as cohort_user_count
     from users
     group by signup_cohort_week
 
@@ -41,7 +41,7 @@ spine as (
 
     select
         cohorts.signup_cohort_week,
-        cohorts.cohort_size,
+        cohorts.cohort_user_count,
         weeks.activity_week
     from cohorts
     inner join weeks on cohorts.signup_cohort_week <= weeks.activity_week
@@ -64,7 +64,7 @@ retained as (
     select
         signup_cohort_week,
         activity_week,
-        count(distinct user_id) as retained_users
+        count(distinct user_id) as retained_user_count
     from active_weeks
     group by signup_cohort_week, activity_week
 
@@ -79,9 +79,9 @@ final as (
         spine.activity_week,
         cast({{ days_between('spine.signup_cohort_week', 'spine.activity_week') }} / 7 as integer)
             as weeks_since_signup,
-        cast(spine.cohort_size as bigint) as cohort_size,
-        cast(coalesce(retained.retained_users, 0) as bigint) as retained_users,
-        {{ safe_divide('coalesce(retained.retained_users, 0)', 'spine.cohort_size') }} as retention_rate
+        cast(spine.cohort_user_count as bigint) as cohort_user_count,
+        cast(coalesce(retained.retained_user_count, 0) as bigint) as retained_user_count,
+        {{ safe_divide('coalesce(retained.retained_user_count, 0)', 'spine.cohort_user_count') }} as retention_rate
     from spine
     left join retained
         on

@@ -49,11 +49,11 @@ final as (
 
     select
         signup_cohort_week,
-        cast(count(*) as bigint) as cohort_size,
+        cast(count(*) as bigint) as cohort_user_count,
         {%- for n in horizons %}
-            cast(sum(case when is_d{{ n }}_eligible then 1 else 0 end) as bigint) as d{{ n }}_eligible_users,
+            cast(sum(case when is_d{{ n }}_eligible then 1 else 0 end) as bigint) as d{{ n }}_eligible_user_count,
             cast(sum(case when is_d{{ n }}_eligible and is_d{{ n }}_retained then 1 else 0 end) as bigint)
-                as d{{ n }}_retained_users,
+                as d{{ n }}_retained_user_count,
             {{ safe_divide(
                 'sum(case when is_d' ~ n ~ '_eligible and is_d' ~ n ~ '_retained then 1 else 0 end)',
                 'sum(case when is_d' ~ n ~ '_eligible then 1 else 0 end)'

@@ -44,7 +44,7 @@ reached as (
         funnel_name,
         entry_week,
         step_order,
-        count(distinct actor_id) as users_reached
+        count(distinct actor_id) as reached_user_count
     from progress
     group by funnel_name, entry_week, step_order
 
@@ -57,7 +57,7 @@ counted as (
         spine.entry_week,
         spine.step_order,
         spine.event_name,
-        coalesce(reached.users_reached, 0) as users_reached
+        coalesce(reached.reached_user_count, 0) as reached_user_count
     from spine
     left join reached
         on
@@ -71,8 +71,8 @@ compared as (
 
     select
         *,
-        lag(users_reached) over (partition by funnel_name, entry_week order by step_order) as previous_reached,
-        first_value(users_reached) over (partition by funnel_name, entry_week order by step_order) as started
+        lag(reached_user_count) over (partition by funnel_name, entry_week order by step_order) as previous_reached,
+        first_value(reached_user_count) over (partition by funnel_name, entry_week order by step_order) as started
     from counted
 
 ),
@@ -86,19 +86,19 @@ final as (
         entry_week,
         cast(step_order as integer) as step_order,
         event_name,
-        cast(users_reached as bigint) as users_reached,
+        cast(reached_user_count as bigint) as reached_user_count,
         case
             when previous_reached is null then 1.0
-            else {{ safe_divide('users_reached', 'previous_reached') }}
-        end as conversion_from_previous,
-        {{ safe_divide('users_reached', 'started') }} as conversion_from_start,
+            else {{ safe_divide('reached_user_count', 'previous_reached') }}
+        end as step_conversion_rate,
+        {{ safe_divide('reached_user_count', 'started') }} as overall_conversion_rate,
         case
             when previous_reached is null then 0.0
-            else 1 - {{ safe_divide('users_reached', 'previous_reached') }}
-        end as drop_off_pct,
+            else 1 - {{ safe_divide('reached_user_count', 'previous_reached') }}
+        end as drop_off_rate,
         coalesce(
             previous_reached is not null
-            and 1 - {{ safe_divide('users_reached', 'previous_reached') }} > {{ var('funnel_bottleneck_drop_off') }},
+            and 1 - {{ safe_divide('reached_user_count', 'previous_reached') }} > {{ var('funnel_bottleneck_drop_off') }},
             false
         ) as is_bottleneck
     from compared

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key='hour_start',
+        unique_key='activity_hour',
         meta={'recent_column': 'last_received_at'}
     )
 }}
@@ -51,7 +51,7 @@ final as (
     select
         {{ dbt.concat([dbt.cast('request_hour', dbt.type_string()), "'|'", 'provider', "'|'", 'model_id', "'|'",
             dbt.cast('bucket_index', dbt.type_string())]) }} as histogram_bucket_id,
-        request_hour as hour_start,
+        request_hour as activity_hour,
         provider,
         model_id,
         bucket_index,

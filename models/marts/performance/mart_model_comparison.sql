@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key='week_start',
+        unique_key='activity_week',
         meta={'recent_column': 'last_received_at'}
     )
 }}
@@ -17,7 +17,7 @@ all_requests as {{ not_materialized() }} (
 
     select
         *,
-        cast({{ dbt.date_trunc('week', 'request_date') }} as date) as week_start
+        cast({{ dbt.date_trunc('week', 'request_date') }} as date) as activity_week
     from {{ ref('fct_llm_requests') }}
 
 ),
@@ -30,8 +30,8 @@ feedback as {{ not_materialized() }} (
 
 requests as (
 
-    {{ incremental_scope('all_requests', 'week_start', touched_via(
-        'all_requests', 'week_start', 'request_id', touched('feedback', 'request_id', 'last_received_at')
+    {{ incremental_scope('all_requests', 'activity_week', touched_via(
+        'all_requests', 'activity_week', 'request_id', touched('feedback', 'request_id', 'last_received_at')
     )) }}
 
 ),
@@ -40,21 +40,21 @@ final as (
 
     select
         {{ dbt.concat([
-            dbt.cast('requests.week_start', dbt.type_string()), "'|'",
+            dbt.cast('requests.activity_week', dbt.type_string()), "'|'",
             'requests.provider', "'|'", 'requests.model_id', "'|'",
             "coalesce(requests.model_version, '')", "'|'", "coalesce(requests.routing_strategy, '')"
         ]) }} as model_week_id,
-        requests.week_start,
+        requests.activity_week,
         requests.provider,
         requests.model_id,
         requests.model_version,
         requests.routing_strategy,
-        cast(count(*) as bigint) as requests,
+        cast(count(*) as bigint) as request_count,
         cast({{ percentile_cont('requests.total_latency_ms', 0.5) }} as {{ type_double() }}) as latency_p50_ms,
         cast({{ percentile_cont('requests.total_latency_ms', 0.95) }} as {{ type_double() }}) as latency_p95_ms,
         {{ safe_divide('sum(case when requests.is_error then 1 else 0 end)', 'count(*)') }} as error_rate,
         {{ safe_divide('sum(requests.cost_usd)', 'sum(case when requests.is_priced then 1 else 0 end)') }}
-            as cost_per_query_usd,
+            as cost_per_request_usd,
         cast(avg(requests.implicit_quality_score) as {{ type_double() }}) as avg_implicit_quality_score,
         {{ safe_divide(
             'sum(case when feedback.has_thumbs_up then 1 else 0 end)',
@@ -68,7 +68,7 @@ final as (
     from requests
     inner join feedback on requests.request_id = feedback.request_id
     group by
-        requests.week_start,
+        requests.activity_week,
         requests.provider,
         requests.model_id,
         requests.model_version,

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key='hour_start',
+        unique_key='activity_hour',
         meta={'recent_column': 'last_received_at'}
     )
 }}
@@ -54,7 +54,7 @@ final as (
     select
         {{ dbt.concat([dbt.cast('request_hour', dbt.type_string()), "'|'", 'provider', "'|'", 'model_id']) }}
             as performance_hour_id,
-        request_hour as hour_start,
+        request_hour as activity_hour,
         provider,
         model_id,
         cast(request_count as bigint) as request_count,

@@ -16,7 +16,7 @@ users as (
 
     select
         query_hash,
-        count(*) as unique_users
+        count(*) as user_count
     from {{ ref('partial_query_users') }}
     group by query_hash
 
@@ -49,8 +49,8 @@ final as (
         {{ dbt.concat(['queries.query_hash', "'|'", 'queries.query_topic']) }} as query_pattern_id,
         queries.query_hash,
         queries.query_topic,
-        cast(queries.calls as bigint) as count,
-        cast(coalesce(users.unique_users, 0) as bigint) as unique_users,
+        cast(queries.calls as bigint) as request_count,
+        cast(coalesce(users.user_count, 0) as bigint) as user_count,
         queries.first_seen_at,
         queries.last_seen_at,
         {{ safe_divide('queries.latency_sum_ms', 'queries.latency_count') }} as avg_latency_ms,

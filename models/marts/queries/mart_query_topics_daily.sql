@@ -39,9 +39,9 @@ final as (
             as topic_day_id,
         requests.request_date as activity_date,
         requests.query_topic,
-        cast(count(*) as bigint) as requests,
-        cast(count(distinct requests.user_id) as bigint) as users,
-        cast(count(distinct requests.query_hash) as bigint) as distinct_queries,
+        cast(count(*) as bigint) as request_count,
+        cast(count(distinct requests.user_id) as bigint) as user_count,
+        cast(count(distinct requests.query_hash) as bigint) as query_count,
         cast(avg(requests.total_latency_ms) as {{ type_double() }}) as avg_latency_ms,
         {{ safe_divide('sum(case when requests.is_error then 1 else 0 end)', 'count(*)') }} as error_rate,
         {{ safe_divide(

@@ -6,7 +6,7 @@
     )
 }}
 
--- Grain: one row per UTC day x feature with AI traffic. adoption_pct = users of the feature that
+-- Grain: one row per UTC day x feature with AI traffic. adoption_rate = users of the feature that
 -- day / the day's active product users (users with an AI request or a product event that day).
 -- Incremental: every day with a user-day (fct_user_activity_daily: calls and product events)
 -- received within the lookback is recomputed whole, so a late product event, which changes the
@@ -47,7 +47,7 @@ active_users as (
 
     select
         activity_date,
-        count(distinct user_id) as active_product_users,
+        count(distinct user_id) as active_product_user_count,
         max(last_received_at) as last_received_at
     from activity
     group by activity_date
@@ -73,10 +73,10 @@ final as (
             as feature_day_id,
         feature_use.activity_date,
         feature_use.feature_id,
-        cast(feature_use.users as bigint) as users,
-        cast(feature_use.requests as bigint) as requests,
-        cast(active_users.active_product_users as bigint) as active_product_users,
-        {{ safe_divide('feature_use.users', 'active_users.active_product_users') }} as adoption_pct,
+        cast(feature_use.users as bigint) as user_count,
+        cast(feature_use.requests as bigint) as request_count,
+        cast(active_users.active_product_user_count as bigint) as active_product_user_count,
+        {{ safe_divide('feature_use.users', 'active_users.active_product_user_count') }} as adoption_rate,
         active_users.last_received_at
     from feature_use
     inner join active_users on feature_use.activity_date = active_users.activity_date

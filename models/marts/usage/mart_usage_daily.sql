@@ -7,7 +7,7 @@
 }}
 
 -- Grain: one row per UTC day with AI traffic. How much the AI is used.
--- Incremental: new_users depends on every earlier day (a late call can move a user's first day
+-- Incremental: new_user_count depends on every earlier day (a late call can move a user's first day
 -- earlier), so every day from the earliest day with a call received within the lookback is
 -- recomputed whole. Late calls reach a few days back: a few days are rebuilt, not all.
 
@@ -54,21 +54,21 @@ daily as (
 
     select
         request_date,
-        count(*) as query_volume,
-        count(distinct user_id) as active_users,
+        count(*) as request_count,
+        count(distinct user_id) as active_user_count,
         count(distinct session_id) as sessions,
-        sum(case when is_anonymous then 1 else 0 end) as anonymous_requests,
+        sum(case when is_anonymous then 1 else 0 end) as anonymous_request_count,
         max(received_at) as last_received_at
     from requests
     group by request_date
 
 ),
 
-new_users as (
+new_user_count as (
 
     select
         first_request_date as request_date,
-        count(*) as new_users
+        count(*) as new_user_count
     from first_use
     group by first_request_date
 
@@ -78,16 +78,16 @@ final as (
 
     select
         daily.request_date as activity_date,
-        cast(daily.query_volume as bigint) as query_volume,
-        cast(daily.active_users as bigint) as active_users,
-        {{ safe_divide('daily.query_volume - daily.anonymous_requests', 'daily.active_users') }}
-            as queries_per_user,
-        cast(daily.sessions as bigint) as sessions,
-        cast(coalesce(new_users.new_users, 0) as bigint) as new_users,
-        cast(daily.anonymous_requests as bigint) as anonymous_requests,
+        cast(daily.request_count as bigint) as request_count,
+        cast(daily.active_user_count as bigint) as active_user_count,
+        {{ safe_divide('daily.request_count - daily.anonymous_request_count', 'daily.active_user_count') }}
+            as requests_per_user,
+        cast(daily.sessions as bigint) as session_count,
+        cast(coalesce(new_user_count.new_user_count, 0) as bigint) as new_user_count,
+        cast(daily.anonymous_request_count as bigint) as anonymous_request_count,
         daily.last_received_at
     from daily
-    left join new_users on daily.request_date = new_users.request_date
+    left join new_user_count on daily.request_date = new_user_count.request_date
 
 )
 

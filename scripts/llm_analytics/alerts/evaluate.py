@@ -168,7 +168,7 @@ def _mart(db: Db, rule: Rule, start: dt.datetime, end: dt.datetime) -> list[Obse
     rows = db.rows(
         f"select scope_key, provider, model_id, request_count, error_count, rating_count, {m}, "
         f"{b}_mean, {b}_stddev, {b}_hours, {z} "
-        f"from {MART} where scope_type = ? and hour_start >= ? and hour_start < ? order by scope_key",
+        f"from {MART} where scope_type = ? and activity_hour >= ? and activity_hour < ? order by scope_key",
         (rule.scope, start, end),
     )
     by_scope: dict[str, list[tuple[Any, ...]]] = {}
