@@ -30,3 +30,14 @@
     ) as ranked
     where delivery_rank = 1 or {{ key }} is null
 {%- endmacro %}
+
+{#- A row key from several columns: their text joined by '|' (null if any part is null, which the
+    key's not_null test catches). The same strings the marts always had, so ids do not change. -#}
+{% macro surrogate_key(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- if not loop.first %}{% do parts.append("'|'") %}{% endif -%}
+        {%- do parts.append(dbt.cast(column, dbt.type_string())) -%}
+    {%- endfor -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}

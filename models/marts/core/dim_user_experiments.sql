@@ -12,7 +12,7 @@ assignments as (
 final as (
 
     select
-        {{ dbt.concat(['user_id', "'|'", 'experiment_id']) }} as user_experiment_id,
+        {{ surrogate_key(['user_id', 'experiment_id']) }} as user_experiment_id,
         user_id,
         experiment_id,
         variant,

@@ -83,8 +83,10 @@ product_days as (
 final as (
 
     select
-        {{ dbt.concat(['coalesce(ai_days.user_id, product_days.user_id)', "'|'",
-            dbt.cast('coalesce(ai_days.activity_date, product_days.activity_date)', dbt.type_string())]) }}
+        {{ surrogate_key([
+            'coalesce(ai_days.user_id, product_days.user_id)',
+            'coalesce(ai_days.activity_date, product_days.activity_date)'
+        ]) }}
             as user_day_id,
         coalesce(ai_days.user_id, product_days.user_id) as user_id,
         coalesce(ai_days.activity_date, product_days.activity_date) as activity_date,

@@ -67,7 +67,7 @@ by_model as (
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('totals.activity_month', dbt.type_string()), "'|'", 'totals.segment']) }}
+        {{ surrogate_key(['totals.activity_month', 'totals.segment']) }}
             as segment_month_id,
         totals.activity_month,
         totals.segment,

@@ -47,7 +47,7 @@ aggregated as (
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('request_date', dbt.type_string()), "'|'", 'provider', "'|'", 'model_id']) }}
+        {{ surrogate_key(['request_date', 'provider', 'model_id']) }}
             as cost_day_id,
         request_date as activity_date,
         provider,

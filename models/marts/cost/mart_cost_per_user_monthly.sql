@@ -17,7 +17,7 @@ user_days as (
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('activity_month', dbt.type_string()), "'|'", 'user_id']) }} as user_month_id,
+        {{ surrogate_key(['activity_month', 'user_id']) }} as user_month_id,
         activity_month,
         user_id,
         cast(coalesce(sum(cost_usd), 0) as {{ type_double() }}) as cost_usd,

@@ -311,7 +311,7 @@ conversion as (
 final as (
 
     select
-        {{ dbt.concat(['call_metrics.dimension', "'|'", 'call_metrics.dimension_value']) }} as comparison_id,
+        {{ surrogate_key(['call_metrics.dimension', 'call_metrics.dimension_value']) }} as comparison_id,
         call_metrics.dimension,
         call_metrics.dimension_value,
         cast(call_metrics.users as bigint) as user_count,

@@ -73,8 +73,7 @@ retained as (
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('spine.signup_cohort_week', dbt.type_string()), "'|'",
-            dbt.cast('spine.activity_week', dbt.type_string())]) }} as cohort_week_id,
+        {{ surrogate_key(['spine.signup_cohort_week', 'spine.activity_week']) }} as cohort_week_id,
         spine.signup_cohort_week,
         spine.activity_week,
         cast({{ days_between('spine.signup_cohort_week', 'spine.activity_week') }} / 7 as integer)

@@ -80,8 +80,7 @@ compared as (
 final as (
 
     select
-        {{ dbt.concat(['funnel_name', "'|'", dbt.cast('entry_week', dbt.type_string()), "'|'",
-            dbt.cast('step_order', dbt.type_string())]) }} as funnel_step_week_id,
+        {{ surrogate_key(['funnel_name', 'entry_week', 'step_order']) }} as funnel_step_week_id,
         funnel_name,
         entry_week,
         cast(step_order as integer) as step_order,
@@ -98,7 +97,8 @@ final as (
         end as drop_off_rate,
         coalesce(
             previous_reached is not null
-            and 1 - {{ safe_divide('reached_user_count', 'previous_reached') }} > {{ var('funnel_bottleneck_drop_off') }},
+            and 1 - {{ safe_divide('reached_user_count', 'previous_reached') }}
+            > {{ var('funnel_bottleneck_drop_off') }},
             false
         ) as is_bottleneck
     from compared

@@ -49,8 +49,7 @@ bucketed as (
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('request_hour', dbt.type_string()), "'|'", 'provider', "'|'", 'model_id', "'|'",
-            dbt.cast('bucket_index', dbt.type_string())]) }} as histogram_bucket_id,
+        {{ surrogate_key(['request_hour', 'provider', 'model_id', 'bucket_index']) }} as histogram_bucket_id,
         request_hour as activity_hour,
         provider,
         model_id,

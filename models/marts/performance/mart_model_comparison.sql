@@ -39,10 +39,9 @@ requests as (
 final as (
 
     select
-        {{ dbt.concat([
-            dbt.cast('requests.activity_week', dbt.type_string()), "'|'",
-            'requests.provider', "'|'", 'requests.model_id', "'|'",
-            "coalesce(requests.model_version, '')", "'|'", "coalesce(requests.routing_strategy, '')"
+        {{ surrogate_key([
+            'requests.activity_week', 'requests.provider', 'requests.model_id',
+            "coalesce(requests.model_version, '')", "coalesce(requests.routing_strategy, '')"
         ]) }} as model_week_id,
         requests.activity_week,
         requests.provider,

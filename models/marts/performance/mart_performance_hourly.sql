@@ -52,7 +52,7 @@ aggregated as (
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('request_hour', dbt.type_string()), "'|'", 'provider', "'|'", 'model_id']) }}
+        {{ surrogate_key(['request_hour', 'provider', 'model_id']) }}
             as performance_hour_id,
         request_hour as activity_hour,
         provider,

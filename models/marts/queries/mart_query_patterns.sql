@@ -46,7 +46,7 @@ queries as (
 final as (
 
     select
-        {{ dbt.concat(['queries.query_hash', "'|'", 'queries.query_topic']) }} as query_pattern_id,
+        {{ surrogate_key(['queries.query_hash', 'queries.query_topic']) }} as query_pattern_id,
         queries.query_hash,
         queries.query_topic,
         cast(queries.calls as bigint) as request_count,

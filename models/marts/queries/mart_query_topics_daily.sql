@@ -35,7 +35,7 @@ requests as (
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('requests.request_date', dbt.type_string()), "'|'", 'requests.query_topic']) }}
+        {{ surrogate_key(['requests.request_date', 'requests.query_topic']) }}
             as topic_day_id,
         requests.request_date as activity_date,
         requests.query_topic,

@@ -64,7 +64,7 @@ aggregated as (
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('request_date', dbt.type_string()), "'|'", 'feature_id']) }} as satisfaction_day_id,
+        {{ surrogate_key(['request_date', 'feature_id']) }} as satisfaction_day_id,
         request_date as activity_date,
         feature_id,
         cast(responses as bigint) as response_count,

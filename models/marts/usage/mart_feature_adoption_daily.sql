@@ -69,7 +69,7 @@ feature_use as (
 final as (
 
     select
-        {{ dbt.concat([dbt.cast('feature_use.activity_date', dbt.type_string()), "'|'", 'feature_use.feature_id']) }}
+        {{ surrogate_key(['feature_use.activity_date', 'feature_use.feature_id']) }}
             as feature_day_id,
         feature_use.activity_date,
         feature_use.feature_id,

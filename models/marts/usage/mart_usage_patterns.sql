@@ -44,9 +44,7 @@ cell_users as (
 final as (
 
     select
-        {{ dbt.concat([
-            dbt.cast('cells.day_of_week', dbt.type_string()), "'|'", dbt.cast('cells.hour_of_day', dbt.type_string())
-        ]) }} as cell_id,
+        {{ surrogate_key(['cells.day_of_week', 'cells.hour_of_day']) }} as cell_id,
         cast(cells.day_of_week as integer) as day_of_week,
         cast(cells.hour_of_day as integer) as hour_of_day,
         cast(cells.requests as bigint) as request_count,
