@@ -22,8 +22,8 @@ def test_marts_on_the_hand_built_fixture(warehouse: Warehouse, tmp_path: Path) -
     usage = {
         str(r[0]): r[1:]
         for r in q(
-            "select activity_date, request_count, active_user_count, session_count, new_user_count, anonymous_request_count, "
-            "requests_per_user from marts.mart_usage_daily"
+            "select activity_date, request_count, active_user_count, session_count, new_user_count, "
+            "anonymous_request_count, requests_per_user from marts.mart_usage_daily"
         )
     }
     # r1 + r2 on 10-05 by u1; r3 + r4 on 10-21 by u2; r5 anonymous on 10-22; r6-r8 rejected
@@ -35,11 +35,13 @@ def test_marts_on_the_hand_built_fixture(warehouse: Warehouse, tmp_path: Path) -
     assert cost["openai/gpt-4o-2024-08-06"] == pytest.approx(COST["r1"])
     assert cost["mistral/mistral-large-4"] == pytest.approx(COST["r3"])
     assert cost["acme/acme-llm-7b"] == 0
-    assert q("select unpriced_request_count from marts.mart_cost_daily where model_id = 'acme-llm-7b'") == [(1,)]
+    unpriced = "select unpriced_request_count from marts.mart_cost_daily where model_id = 'acme-llm-7b'"
+    assert q(unpriced) == [(1,)]
 
     # 10-05 / chat: r1 (thumbs up both as explicit_rating and as an event: counted once), r2 regenerated
     sat = q(
-        "select response_count, thumbs_up_count, thumbs_down_count, thumbs_up_rate, regeneration_rate, net_satisfaction_score "
+        "select response_count, thumbs_up_count, thumbs_down_count, thumbs_up_rate, regeneration_rate, "
+        "net_satisfaction_score "
         "from marts.mart_satisfaction_daily where activity_date = '2026-10-05'"
     )
     assert sat == [(2, 1, 0, 1.0, 0.5, 1.0)]

@@ -366,7 +366,9 @@ def test_incremental_replaces_whole_days_not_partial_ones(warehouse: Warehouse, 
     )
     assert warehouse.query(hourly) == [(2,)]
     sessions = "select count(*), sum(request_count) from marts.fct_llm_sessions"
-    activity = "select ai_request_count from marts.fct_user_activity_daily where user_day_id = 'u2|2026-10-05'"
+    activity = (
+        "select ai_request_count from marts.fct_user_activity_daily where user_day_id = 'u2|2026-10-05'"
+    )
     incremental = (warehouse.query(sessions), warehouse.query(activity))
     warehouse.dbt("build", "--full-refresh")
     assert (warehouse.query(sessions), warehouse.query(activity)) == incremental
