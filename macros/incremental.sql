@@ -40,13 +40,13 @@
 {#- The `key` values (a column or a comma-separated list) of the rows of `relation` received (by
     column `received`) since this model's watermark. -#}
 {% macro touched(relation, key, received='received_at') -%}
-    select {{ key }} from {{ relation }} where {{ received }} >= {{ incremental_watermark() }}
+    select {{ key }} from {{ relation }} as touched_rows where {{ received }} >= {{ incremental_watermark() }}
 {%- endmacro %}
 
 {#- The `key` values of the rows of `relation` whose `link` is among `links` (a touched() query):
     a second hop, e.g. the days of the calls whose feedback was received since the watermark. -#}
 {% macro touched_via(relation, key, link, links) -%}
-    select {{ relation }}.{{ key }} from {{ relation }} where {{ relation }}.{{ link }} in ({{ links }})
+    select via_rows.{{ key }} from {{ relation }} as via_rows where via_rows.{{ link }} in ({{ links }})
 {%- endmacro %}
 
 {#- The rows of `relation` a run must process. Full build: every row. Incremental, with a `key`
@@ -83,7 +83,7 @@
     {%- if is_incremental() -%}
         {%- set query = 'select min(' ~ grain ~ ') from (' ~ touched ~ ') as touched_keys' -%}
     {%- else -%}
-        {%- set query = 'select min(' ~ grain ~ ') from ' ~ relation -%}
+        {%- set query = 'select min(' ~ grain ~ ') from ' ~ relation ~ ' as scope_rows' -%}
     {%- endif -%}
     {%- if literal -%}
         {{- scalar_literal(query, type, '9999-12-31') -}}

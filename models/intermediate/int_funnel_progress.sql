@@ -20,6 +20,7 @@
     which never finished on PostgreSQL at 10M events). var funnel_max_steps bounds how many steps
     a funnel may have (unused steps cost a pass over the previous step's rows). -#}
 {%- set max_steps = var('funnel_max_steps') %}
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

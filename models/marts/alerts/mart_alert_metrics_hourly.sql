@@ -24,6 +24,7 @@
 
 {%- set metrics = ['request_count', 'latency_p95_ms', 'ttft_p95_ms', 'error_rate', 'cost_usd', 'avg_rating'] %}
 {%- set window_hours = var('alert_baseline_days') * 24 %}
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

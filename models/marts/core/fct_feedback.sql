@@ -7,6 +7,7 @@
 }}
 
 -- One row per valid feedback event on an LLM call. Incremental on received_at (lookback var).
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

@@ -9,6 +9,7 @@
 -- Grain: one row per valid LLM call: what feedback it received, from its own explicit_rating
 -- and from feedback events, combined. A thumbs up counts once per call whichever way it came.
 -- Incremental: calls received, or given feedback, within the lookback are recomputed.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

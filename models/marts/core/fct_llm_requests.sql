@@ -10,6 +10,7 @@
 -- Incremental: each run re-reads the calls received in the last `lookback_hours` hours before the
 -- newest received_at already here, and replaces them by request_id, so late events land and the
 -- result equals a full refresh. Costs are as of the call's time and never recomputed later.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

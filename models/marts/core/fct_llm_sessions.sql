@@ -11,6 +11,7 @@
 -- assert_session_cost_equals_request_cost. Incremental, the Snowplow way: a session touched by
 -- a call or feedback received within the lookback is rebuilt whole from all its events, so a
 -- batch boundary never splits a session.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

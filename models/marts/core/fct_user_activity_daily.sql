@@ -10,6 +10,7 @@
 -- The base for active-user counts: distinct users over a window are counted from these rows,
 -- never by adding daily distinct counts. Incremental: user-days with a call or event received
 -- within the lookback are recomputed whole.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

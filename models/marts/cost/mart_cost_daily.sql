@@ -9,6 +9,7 @@
 -- Grain: one row per UTC day x provider x model. cache_hit_rate is the share of calls served
 -- with any cached input tokens or routed to the cache (is_cache_hit in fct_llm_requests).
 -- Incremental: every day with a call received within the lookback is recomputed whole.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

@@ -30,7 +30,7 @@ final as (
         unpriced_request_count,
         {{ safe_divide('cost_usd', 'request_count - unpriced_request_count') }} as cost_per_request_usd,
         cast({{ var('session_budget_usd') }} as {{ type_double() }}) as budget_usd,
-        is_over_budget as is_over_budget
+        is_over_budget
     from sessions
 
 )

@@ -15,6 +15,7 @@
 --   2. order by bucket_index and take the running sum;
 --   3. the p-th percentile lies in the first bucket whose running sum >= p x total; report its
 --      bucket_upper_ms (an over-estimate by at most 5%) or interpolate within the bucket.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

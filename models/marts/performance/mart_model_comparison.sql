@@ -10,6 +10,7 @@
 -- so a version change (drift) shows side by side. Latency percentiles are exact per row.
 -- Incremental: every week with a call received, or given feedback, within the lookback is
 -- recomputed whole.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

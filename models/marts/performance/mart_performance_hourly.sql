@@ -10,6 +10,7 @@
 -- (continuous interpolation over that row's calls): never average them across rows; use
 -- mart_latency_histogram to get a percentile over any span. Incremental: every hour with a call
 -- received within the lookback is recomputed whole.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

@@ -9,6 +9,7 @@
 -- Grain: one row per UTC day x query topic (from the query_topics seed; 'other' when no keyword matched).
 -- Incremental: every day with a call received, or given feedback, within the lookback is
 -- recomputed whole.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

@@ -11,6 +11,7 @@
 -- which are over responses with a thumbs up or down, and avg_rating, over 1-5 ratings only.
 -- Incremental: every day with a call received, or given feedback, within the lookback is
 -- recomputed whole.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

@@ -15,6 +15,7 @@
 
 {%- set week_days = var('active_users_week_days') %}
 {%- set month_days = var('active_users_month_days') %}
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

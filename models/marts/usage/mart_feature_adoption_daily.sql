@@ -11,6 +11,7 @@
 -- Incremental: every day with a user-day (fct_user_activity_daily: calls and product events)
 -- received within the lookback is recomputed whole, so a late product event, which changes the
 -- day's active users, rebuilds its day too.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

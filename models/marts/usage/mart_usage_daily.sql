@@ -14,6 +14,7 @@
 {%- set first_day = incremental_scope_start(
     ref('fct_llm_requests'), 'request_date', touched(ref('fct_llm_requests'), 'request_date'), literal=true
 ) %}
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

@@ -9,6 +9,7 @@
 -- One row per feedback event, deduplicated on event_id (first received wins); the comment
 -- is redacted. Rule breaks carry a reject_reason (see int_rejected_rows). Incremental like
 -- stg_llm__requests.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

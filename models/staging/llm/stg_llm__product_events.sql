@@ -8,6 +8,7 @@
 
 -- One row per product event, deduplicated on event_id (first received wins). Incremental like
 -- stg_llm__requests: re-read event_ids received again within the lookback.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

@@ -12,6 +12,7 @@
 -- rows whose reject_reason is null, and int_rejected_rows keeps the others.
 -- Incremental: events whose event_id was received again within the lookback are re-ranked
 -- against every copy of that event_id, so the first received copy still wins.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 

@@ -11,6 +11,7 @@
 -- queries get new calls every hour, so rebuilding the queries touched is rebuilding them all.
 -- Grain: one row per query_hash x request_date. Incremental: every day with a call received, or
 -- given feedback, within the lookback is recomputed whole.
+-- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
 
