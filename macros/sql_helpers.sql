@@ -41,3 +41,27 @@
     {%- endfor -%}
     {{ dbt.concat(parts) }}
 {%- endmacro %}
+
+{#- The staging key of a raw event: its event_id (blank counts as missing), or, when it has none,
+    'missing-event-id:' and a hash of the row's other columns, so an anonymous row without an id
+    still has a key (each part coalesced: one null part would null the whole hash). Identical
+    rows without an id get the same key, and are deduplicated as redeliveries. -#}
+{% macro staging_row_id(event_id, columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- if not loop.first %}{% do parts.append("'|'") %}{% endif -%}
+        {%- do parts.append('coalesce(' ~ dbt.cast(column, dbt.type_string()) ~ ", '')") -%}
+    {%- endfor -%}
+    coalesce({{ blank_as_null(event_id) }}, {{ dbt.concat(["'missing-event-id:'", dbt.hash(dbt.concat(parts))]) }})
+{%- endmacro %}
+
+{#- A text id with blanks (empty or only spaces) read as missing, surrounding spaces dropped. -#}
+{% macro blank_as_null(expr) -%}
+    nullif(trim({{ expr }}), '')
+{%- endmacro %}
+
+{#- True for NaN and +/-infinity: x - x is 0 for every finite x and NaN otherwise, on every engine
+    (PostgreSQL and DuckDB order NaN above every number, so a range check alone misses it). -#}
+{% macro is_non_finite(expr) -%}
+    ({{ expr }} is not null and not ({{ expr }} - {{ expr }} = 0))
+{%- endmacro %}

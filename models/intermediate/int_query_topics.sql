@@ -1,6 +1,8 @@
 -- One topic per distinct query (by query_hash): the first matching keyword of the
 -- query_topics seed, by priority; 'other' when none matches. Computed once per distinct
--- query rather than once per request.
+-- query rather than once per request. Keywords match whole words of the redacted text, never
+-- part of a word ('sql' is not in 'sqlalchemy') nor a redaction placeholder ('email' is not in
+-- '[email]'); plural forms are rows of the seed.
 
 with
 
@@ -27,18 +29,27 @@ queries as (
 
 ),
 
+query_words as (
+
+    select
+        query_hash,
+        {{ text_words('query_text_redacted') }} as words
+    from queries
+
+),
+
 matches as (
 
     select
-        queries.query_hash,
+        query_words.query_hash,
         keywords.topic,
         row_number() over (
-            partition by queries.query_hash
+            partition by query_words.query_hash
             order by keywords.priority, keywords.keyword
         ) as match_rank
-    from queries
+    from query_words
     inner join keywords
-        on {{ dbt.position('lower(keywords.keyword)', 'queries.query_text_redacted') }} > 0
+        on {{ dbt.position(dbt.concat(["' '", 'lower(keywords.keyword)', "' '"]), 'query_words.words') }} > 0
 
 ),
 

@@ -25,29 +25,34 @@ scoped as (
 
 ),
 
+keyed as (
+
+    select
+        *,
+        {{ staging_row_id('event_id', [
+            'occurred_at', 'received_at', 'session_id', 'user_id', 'request_id', 'feedback_type', 'rating'
+        ]) }} as staging_row_id
+    from scoped
+
+),
+
 deduplicated as (
 
-    -- a missing event_id cannot be deduplicated: such rows are all kept (and rejected below)
-    {{ deduplicate_first('scoped', 'event_id', 'received_at, occurred_at') }}
+    -- first received copy of each event (a row without an event_id is keyed by its content)
+    {{ deduplicate_first('keyed', 'staging_row_id', 'received_at, occurred_at') }}
 
 ),
 
 renamed as (
 
     select
-        coalesce(
-            event_id,
-            {{ dbt.concat(["'missing-event-id:'", dbt.hash(dbt.concat([
-                dbt.cast('occurred_at', dbt.type_string()), dbt.cast('received_at', dbt.type_string()),
-                'session_id', 'user_id', 'request_id', 'feedback_type'
-            ]))]) }}
-        ) as staging_row_id,
-        event_id as feedback_id,
+        staging_row_id,
+        {{ blank_as_null('event_id') }} as feedback_id,
         occurred_at,
         received_at,
-        user_id,
-        session_id,
-        request_id,
+        {{ blank_as_null('user_id') }} as user_id,
+        {{ blank_as_null('session_id') }} as session_id,
+        {{ blank_as_null('request_id') }} as request_id,
         lower(feedback_type) as feedback_type,
         rating,
         {{ redact_pii('comment') }} as comment_redacted
@@ -62,6 +67,8 @@ validated as (
         case
             when feedback_id is null then 'missing_event_id'
             when occurred_at is null then 'missing_occurred_at'
+            when occurred_at > {{ dbt.dateadd('minute', var('clock_skew_tolerance_minutes'), 'received_at') }}
+                then 'occurred_in_future'
             when request_id is null then 'missing_request_id'
             when
                 feedback_type is null or feedback_type not in ({{ quoted_list(var('accepted_feedback_types')) }})

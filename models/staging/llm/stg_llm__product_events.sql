@@ -24,10 +24,21 @@ scoped as (
 
 ),
 
+keyed as (
+
+    select
+        *,
+        {{ staging_row_id('event_id', [
+            'occurred_at', 'received_at', 'session_id', 'user_id', 'event_name', 'properties'
+        ]) }} as staging_row_id
+    from scoped
+
+),
+
 deduplicated as (
 
-    -- a missing event_id cannot be deduplicated: such rows are all kept (and rejected below)
-    {{ deduplicate_first('scoped', 'event_id', 'received_at, occurred_at') }}
+    -- first received copy of each event (a row without an event_id is keyed by its content)
+    {{ deduplicate_first('keyed', 'staging_row_id', 'received_at, occurred_at') }}
 
 ),
 
@@ -44,19 +55,12 @@ properties as (
 renamed as (
 
     select
-        coalesce(
-            deduplicated.event_id,
-            {{ dbt.concat(["'missing-event-id:'", dbt.hash(dbt.concat([
-                dbt.cast('deduplicated.occurred_at', dbt.type_string()),
-                dbt.cast('deduplicated.received_at', dbt.type_string()),
-                'deduplicated.session_id', 'deduplicated.user_id', 'deduplicated.event_name'
-            ]))]) }}
-        ) as staging_row_id,
-        deduplicated.event_id as product_event_id,
+        deduplicated.staging_row_id,
+        {{ blank_as_null('deduplicated.event_id') }} as product_event_id,
         deduplicated.occurred_at,
         deduplicated.received_at,
-        deduplicated.user_id,
-        deduplicated.session_id,
+        {{ blank_as_null('deduplicated.user_id') }} as user_id,
+        {{ blank_as_null('deduplicated.session_id') }} as session_id,
         lower(deduplicated.event_name) as event_name,
         properties.feature_id
     from deduplicated
@@ -71,6 +75,8 @@ validated as (
         case
             when product_event_id is null then 'missing_event_id'
             when occurred_at is null then 'missing_occurred_at'
+            when occurred_at > {{ dbt.dateadd('minute', var('clock_skew_tolerance_minutes'), 'received_at') }}
+                then 'occurred_in_future'
             when event_name is null then 'missing_event_name'
             when user_id is null and session_id is null then 'missing_user_and_session'
         end as reject_reason

@@ -28,10 +28,21 @@ scoped as (
 
 ),
 
+keyed as (
+
+    select
+        *,
+        {{ staging_row_id('event_id', [
+            'occurred_at', 'received_at', 'session_id', 'user_id', 'response_id', 'model_id', 'query_text'
+        ]) }} as staging_row_id
+    from scoped
+
+),
+
 deduplicated as (
 
-    -- a missing event_id cannot be deduplicated: such rows are all kept (and rejected below)
-    {{ deduplicate_first('scoped', 'event_id', 'received_at, occurred_at, response_id') }}
+    -- first received copy of each event (a row without an event_id is keyed by its content)
+    {{ deduplicate_first('keyed', 'staging_row_id', 'received_at, occurred_at, response_id') }}
 
 ),
 
@@ -57,21 +68,14 @@ responses as (
 renamed as (
 
     select
-        coalesce(
-            deduplicated.event_id,
-            {{ dbt.concat(["'missing-event-id:'", dbt.hash(dbt.concat([
-                dbt.cast('deduplicated.occurred_at', dbt.type_string()),
-                dbt.cast('deduplicated.received_at', dbt.type_string()),
-                'deduplicated.session_id', 'deduplicated.user_id', 'deduplicated.query_text'
-            ]))]) }}
-        ) as staging_row_id,
-        deduplicated.event_id as request_id,
+        deduplicated.staging_row_id,
+        {{ blank_as_null('deduplicated.event_id') }} as request_id,
         deduplicated.schema_version,
         deduplicated.occurred_at,
         deduplicated.received_at,
         deduplicated.tenant_id,
-        deduplicated.user_id,
-        deduplicated.session_id,
+        {{ blank_as_null('deduplicated.user_id') }} as user_id,
+        {{ blank_as_null('deduplicated.session_id') }} as session_id,
         deduplicated.response_id,
         deduplicated.feature_id,
         lower(deduplicated.user_source) as user_source,
@@ -113,11 +117,23 @@ validated as (
             when occurred_at is null then 'missing_occurred_at'
             when session_id is null then 'missing_session_id'
             when status is null or status not in ({{ quoted_list(var('accepted_statuses')) }}) then 'unknown_status'
+            when occurred_at > {{ dbt.dateadd('minute', var('clock_skew_tolerance_minutes'), 'received_at') }}
+                then 'occurred_in_future'
             when prompt_tokens < 0 or completion_tokens < 0 or cached_tokens < 0 then 'negative_tokens'
+            when
+                prompt_tokens > {{ var('max_tokens_per_call') }}
+                or completion_tokens > {{ var('max_tokens_per_call') }}
+                then 'tokens_out_of_range'
             when status = 'success' and (prompt_tokens is null or completion_tokens is null)
                 then 'missing_token_counts'
             when cached_tokens > prompt_tokens then 'cached_exceeds_prompt_tokens'
+            when
+                {{ is_non_finite('total_latency_ms') }} or {{ is_non_finite('ttft_ms') }}
+                or {{ is_non_finite('temperature') }} or {{ is_non_finite('emitter_estimated_cost_usd') }}
+                then 'non_finite_number'
             when total_latency_ms < 0 or ttft_ms < 0 then 'negative_latency'
+            when total_latency_ms > {{ var('max_latency_ms') }} or ttft_ms > {{ var('max_latency_ms') }}
+                then 'latency_out_of_range'
         end as reject_reason
     from renamed
 
