@@ -207,3 +207,21 @@ def test_no_hand_built_keys() -> None:
         if re.search(r"""concat\(\[[^\]]*"'\|'\"""", p.read_text())
     ]
     assert not bad, bad
+
+
+def test_every_mart_boolean_is_tested_not_null(manifest: dict[str, Any]) -> None:
+    """A NULL boolean reads as neither true nor false (`where not has_x` returns nothing), so no
+    mart boolean may be NULL, and each one carries a not_null test that says so."""
+    tested = {
+        (n["attached_node"], n["column_name"])
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "test" and (n.get("test_metadata") or {}).get("name") == "not_null"
+    }
+    missing = [
+        f"{name}.{column}"
+        for name, node in models(manifest).items()
+        if layer(node) == "marts"
+        for column, spec in node["columns"].items()
+        if (spec.get("data_type") or "").lower() == "boolean" and (node["unique_id"], column) not in tested
+    ]
+    assert not missing, f"add a not_null test: {missing}"

@@ -38,8 +38,10 @@ final as (
 
     select
         requests.request_id,
-        (requests.explicit_rating = 'up' or coalesce(feedback.has_thumbs_up_event, false)) as has_thumbs_up,
-        (requests.explicit_rating = 'down' or coalesce(feedback.has_thumbs_down_event, false)) as has_thumbs_down,
+        (coalesce(requests.explicit_rating = 'up', false) or coalesce(feedback.has_thumbs_up_event, false)) as has_thumbs_up,
+        (
+            coalesce(requests.explicit_rating = 'down', false) or coalesce(feedback.has_thumbs_down_event, false)
+        ) as has_thumbs_down,
         cast(coalesce(feedback.rating_count, 0) as bigint) as rating_count,
         cast(feedback.rating_sum as {{ type_double() }}) as rating_sum,
         {{ safe_divide('feedback.rating_sum', 'feedback.rating_count') }} as avg_rating,
@@ -48,7 +50,7 @@ final as (
         coalesce(feedback.has_save, false) as has_save,
         coalesce(feedback.has_copy, false) as has_copy,
         (
-            requests.explicit_rating in ('up', 'down')
+            coalesce(requests.explicit_rating in ('up', 'down'), false)
             or coalesce(feedback.has_thumbs_up_event, false)
             or coalesce(feedback.has_thumbs_down_event, false)
             or coalesce(feedback.rating_count, 0) > 0
