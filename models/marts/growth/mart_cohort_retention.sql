@@ -1,5 +1,7 @@
--- Grain: one row per signup week (cohort) x weeks since signup, from week 0 to the last week
--- with data. A user is retained in a week when they made an AI request in it.
+-- Grain: one row per signup week (cohort) x weeks since signup, for the weeks the data covers:
+-- from the cohort's week 0, or the first week with data if the cohort signed up before it (users
+-- who signed up before the data starts are not counted lost in weeks nobody could see), to the
+-- last week with data. A user is retained in a week when they made an AI request in it.
 
 with
 
@@ -30,7 +32,7 @@ weeks as (
 
     select cast(series_ts as date) as activity_week
     from {{ timestamp_series(
-        '(select cast(min(signup_cohort_week) as timestamp) from users)',
+        '(select cast(' ~ dbt.date_trunc('week', 'min(activity_date)') ~ ' as timestamp) from activity)',
         '(select cast(' ~ dbt.date_trunc('week', 'max(activity_date)') ~ ' as timestamp) from activity)',
         '7 days'
     ) }}

@@ -1,6 +1,7 @@
 -- Grain: one row per signup week (cohort). Day-N retention: the share of the cohort's users,
 -- among those whose signup day + N is within the data, who made an AI request on exactly that
--- day. Users whose day N lies after the last day of data are not eligible (not counted lost).
+-- day. Users whose day N lies before the first or after the last day of data are not eligible
+-- (not counted lost): a product with users older than its data sees their real retention.
 
 {%- set horizons = [1, 7, 30] %}
 
@@ -19,9 +20,11 @@ activity as (
 
 ),
 
-last_day as (
+data_days as (
 
-    select max(activity_date) as last_activity_date
+    select
+        min(activity_date) as first_activity_date,
+        max(activity_date) as last_activity_date
     from activity
 
 ),
@@ -32,16 +35,19 @@ per_user as (
         users.signup_cohort_week,
         users.user_id,
         {%- for n in horizons %}
-            {{ dbt.dateadd('day', n, 'users.signup_date') }} <= last_day.last_activity_date as is_d{{ n }}_eligible,
+            cast({{ dbt.dateadd('day', n, 'users.signup_date') }} as date)
+            between data_days.first_activity_date and data_days.last_activity_date as is_d{{ n }}_eligible,
             max(case
                 when activity.activity_date = cast({{ dbt.dateadd('day', n, 'users.signup_date') }} as date) then 1
                 else 0
             end) = 1 as is_d{{ n }}_retained{% if not loop.last %},{% endif %}
         {%- endfor %}
     from users
-    cross join last_day
+    cross join data_days
     left join activity on users.user_id = activity.user_id
-    group by users.signup_cohort_week, users.user_id, users.signup_date, last_day.last_activity_date
+    group by
+        users.signup_cohort_week, users.user_id, users.signup_date,
+        data_days.first_activity_date, data_days.last_activity_date
 
 ),
 
