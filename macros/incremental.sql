@@ -175,3 +175,23 @@ where not exists (
 )
 {%- endif %}
 {%- endmacro %}
+
+{#- The newest call time in the warehouse: how far the data reaches. A day, week or month is
+    complete when the data reaches its end; the last one is usually not (a demo's last day holds
+    a few calls and reads as a collapse). -#}
+{% macro data_horizon() -%}
+    (select max(occurred_at) from {{ ref('fct_llm_requests') }})
+{%- endmacro %}
+
+{#- True when the data reaches the end of the period starting at `period_start` (a date or
+    timestamp; `period` is day, week or month), false otherwise, never null. -#}
+{% macro is_complete_period(period_start, period) -%}
+    coalesce({{ dbt.dateadd(period, 1, period_start) }} <= {{ data_horizon() }}, false)
+{%- endmacro %}
+
+{#- The periods (values of `column`) this model holds as incomplete, for touched lists: a run
+    rebuilds them, so a period is marked complete once the data reaches its end even when no
+    input of that period arrives. -#}
+{% macro incomplete_periods(column) -%}
+    select {{ column }} from {{ this }} as incomplete_rows where not is_complete_period
+{%- endmacro %}

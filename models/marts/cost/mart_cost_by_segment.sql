@@ -79,8 +79,9 @@ final as (
         {%- for rank in [1, 2, 3] %}
             max(case when by_model.cost_rank = {{ rank }} then by_model.model_key end) as top{{ rank }}_model,
             cast(max(case when by_model.cost_rank = {{ rank }} then by_model.model_cost_usd end) as {{ type_double() }})
-                as top{{ rank }}_cost_usd{% if not loop.last %},{% endif %}
+                as top{{ rank }}_cost_usd,
         {%- endfor %}
+        {{ is_complete_period('totals.activity_month', 'month') }} as is_complete_period
     from totals
     left join by_model
         on totals.activity_month = by_model.activity_month and totals.segment = by_model.segment

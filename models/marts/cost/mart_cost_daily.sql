@@ -21,7 +21,9 @@ all_requests as {{ not_materialized() }} (
 
 requests as (
 
-    {{ incremental_scope('all_requests', 'request_date', touched('all_requests', 'request_date')) }}
+    {{ incremental_scope('all_requests', 'request_date', [
+        touched('all_requests', 'request_date'), incomplete_periods('activity_date')
+    ]) }}
 
 ),
 
@@ -62,6 +64,7 @@ final as (
         {{ safe_divide('cache_hits', 'requests') }} as cache_hit_rate,
         cast(coalesce(cache_savings_usd, 0) as {{ type_double() }}) as cache_savings_usd,
         cast(requests - priced_requests as bigint) as unpriced_request_count,
+        {{ is_complete_period('request_date', 'day') }} as is_complete_period,
         last_received_at
     from aggregated
 

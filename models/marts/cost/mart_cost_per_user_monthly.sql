@@ -23,7 +23,8 @@ final as (
         cast(coalesce(sum(cost_usd), 0) as {{ type_double() }}) as cost_usd,
         cast(sum(ai_request_count) as bigint) as request_count,
         cast(sum(ai_tokens) as bigint) as total_tokens,
-        cast(sum(ai_unpriced_request_count) as bigint) as unpriced_request_count
+        cast(sum(ai_unpriced_request_count) as bigint) as unpriced_request_count,
+        {{ is_complete_period('activity_month', 'month') }} as is_complete_period
     from user_days
     group by activity_month, user_id
 

@@ -82,7 +82,8 @@ final as (
             as weeks_since_signup,
         cast(spine.cohort_user_count as bigint) as cohort_user_count,
         cast(coalesce(retained.retained_user_count, 0) as bigint) as retained_user_count,
-        {{ safe_divide('coalesce(retained.retained_user_count, 0)', 'spine.cohort_user_count') }} as retention_rate
+        {{ safe_divide('coalesce(retained.retained_user_count, 0)', 'spine.cohort_user_count') }} as retention_rate,
+        {{ is_complete_period('spine.activity_week', 'week') }} as is_complete_period
     from spine
     left join retained
         on

@@ -77,6 +77,19 @@ compared as (
 
 ),
 
+windowed as (
+
+    -- complete once the data reaches the end of the entry week plus the conversion window
+    select
+        *,
+        coalesce(
+            {{ dbt.dateadd('day', 7 + var('funnel_conversion_window_days'), 'entry_week') }} <= {{ data_horizon() }},
+            false
+        ) as is_complete_period
+    from compared
+
+),
+
 final as (
 
     select
@@ -95,13 +108,16 @@ final as (
             when previous_reached is null then 0.0
             else 1 - {{ safe_divide('reached_user_count', 'previous_reached') }}
         end as drop_off_rate,
+        is_complete_period,
+        -- an entry week still inside its conversion window is still converting: never a bottleneck
         coalesce(
-            previous_reached is not null
+            is_complete_period
+            and previous_reached is not null
             and 1 - {{ safe_divide('reached_user_count', 'previous_reached') }}
             > {{ var('funnel_bottleneck_drop_off') }},
             false
         ) as is_bottleneck
-    from compared
+    from windowed
 
 )
 

@@ -31,9 +31,12 @@ feedback as {{ not_materialized() }} (
 
 requests as (
 
-    {{ incremental_scope('all_requests', 'activity_week', touched_via(
-        'all_requests', 'activity_week', 'request_id', touched('feedback', 'request_id', 'last_received_at')
-    )) }}
+    {{ incremental_scope('all_requests', 'activity_week', [
+        touched_via(
+            'all_requests', 'activity_week', 'request_id', touched('feedback', 'request_id', 'last_received_at')
+        ),
+        incomplete_periods('activity_week'),
+    ]) }}
 
 ),
 
@@ -64,6 +67,7 @@ final as (
             'sum(case when requests.is_regenerated then 1 else 0 end)',
             'sum(case when requests.is_error then 0 else 1 end)'
         ) }} as regeneration_rate,
+        {{ is_complete_period('requests.activity_week', 'week') }} as is_complete_period,
         max(feedback.last_received_at) as last_received_at
     from requests
     inner join feedback on requests.request_id = feedback.request_id

@@ -27,9 +27,12 @@ feedback as {{ not_materialized() }} (
 
 requests as (
 
-    {{ incremental_scope('all_requests', 'request_date', touched_via(
-        'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_received_at')
-    )) }}
+    {{ incremental_scope('all_requests', 'request_date', [
+        touched_via(
+            'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_received_at')
+        ),
+        incomplete_periods('activity_date'),
+    ]) }}
 
 ),
 
@@ -54,6 +57,7 @@ final as (
             'sum(case when feedback.has_thumbs_up or feedback.has_thumbs_down then 1 else 0 end)'
         ) }} as thumbs_up_rate,
         cast(coalesce(sum(requests.cost_usd), 0) as {{ type_double() }}) as cost_usd,
+        {{ is_complete_period('requests.request_date', 'day') }} as is_complete_period,
         max(feedback.last_received_at) as last_received_at
     from requests
     inner join feedback on requests.request_id = feedback.request_id

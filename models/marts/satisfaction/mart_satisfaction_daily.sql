@@ -31,9 +31,12 @@ feedback as {{ not_materialized() }} (
 
 requests as (
 
-    {{ incremental_scope('all_requests', 'request_date', touched_via(
-        'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_received_at')
-    )) }}
+    {{ incremental_scope('all_requests', 'request_date', [
+        touched_via(
+            'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_received_at')
+        ),
+        incomplete_periods('activity_date'),
+    ]) }}
 
 ),
 
@@ -92,6 +95,7 @@ final as (
         {{ safe_divide('copies', 'responses') }} as copy_rate,
         cast(avg_implicit_quality_score as {{ type_double() }}) as avg_implicit_quality_score,
         {{ safe_divide('zero_results', 'responses') }} as zero_result_rate,
+        {{ is_complete_period('request_date', 'day') }} as is_complete_period,
         last_received_at
     from aggregated
 

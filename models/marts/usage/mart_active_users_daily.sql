@@ -30,7 +30,8 @@ bounds as (
 
     select
         {{ incremental_scope_start(
-            'all_activity', 'activity_date', touched('all_activity', 'activity_date', 'last_received_at')
+            'all_activity', 'activity_date',
+            touched('all_activity', 'activity_date', 'last_received_at') ~ ' union ' ~ incomplete_periods('activity_date')
         ) }} as first_day,
         max(activity_date) as last_day
     from all_activity
@@ -85,6 +86,7 @@ final as (
         cast(wau as bigint) as wau,
         cast(mau as bigint) as mau,
         {{ safe_divide('dau', 'mau') }} as stickiness,
+        {{ is_complete_period('activity_date', 'day') }} as is_complete_period,
         last_received_at
     from windowed
 

@@ -24,7 +24,8 @@ all_activity as {{ not_materialized() }} (
 activity as (
 
     {{ incremental_scope(
-        'all_activity', 'activity_date', touched('all_activity', 'activity_date', 'last_received_at')
+        'all_activity', 'activity_date',
+        [touched('all_activity', 'activity_date', 'last_received_at'), incomplete_periods('activity_date')]
     ) }}
 
 ),
@@ -78,6 +79,7 @@ final as (
         cast(feature_use.requests as bigint) as request_count,
         cast(active_users.active_product_user_count as bigint) as active_product_user_count,
         {{ safe_divide('feature_use.users', 'active_users.active_product_user_count') }} as adoption_rate,
+        {{ is_complete_period('feature_use.activity_date', 'day') }} as is_complete_period,
         active_users.last_received_at
     from feature_use
     inner join active_users on feature_use.activity_date = active_users.activity_date

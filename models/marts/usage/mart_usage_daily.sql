@@ -12,7 +12,9 @@
 -- recomputed whole. Late calls reach a few days back: a few days are rebuilt, not all.
 
 {%- set first_day = incremental_scope_start(
-    ref('fct_llm_requests'), 'request_date', touched(ref('fct_llm_requests'), 'request_date'), literal=true
+    ref('fct_llm_requests'), 'request_date',
+    touched(ref('fct_llm_requests'), 'request_date') ~ ' union ' ~ incomplete_periods('activity_date'),
+    literal=true
 ) %}
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
@@ -86,6 +88,7 @@ final as (
         cast(daily.sessions as bigint) as session_count,
         cast(coalesce(new_user_count.new_user_count, 0) as bigint) as new_user_count,
         cast(daily.anonymous_request_count as bigint) as anonymous_request_count,
+        {{ is_complete_period('daily.request_date', 'day') }} as is_complete_period,
         daily.last_received_at
     from daily
     left join new_user_count on daily.request_date = new_user_count.request_date
