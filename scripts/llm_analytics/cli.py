@@ -87,8 +87,8 @@ def load(
     rules: RulesOpt = None,
 ) -> None:
     """Load raw files into the raw schema: checked against the contract, idempotent, all or nothing."""
-    from .loader import ContractError
     from .loader import load as run
+    from .raw_files import ContractError
 
     try:
         files = run(path, load_target(target), table, rules)
@@ -154,8 +154,9 @@ def validate_file(
 
     import duckdb
 
-    from .loader import ContractError, check_file, discover
+    from .loader import check_file, discover
     from .quality import QualityGate, warnings_of
+    from .raw_files import ContractError
 
     started = time.perf_counter()
     try:

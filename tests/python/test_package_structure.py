@@ -1,4 +1,4 @@
-"""The package's shape, held by a test: one way through the imports, no borrowed private names, short functions.
+"""The package's shape, held by a test: imports one way, no borrowed private names, short functions.
 
 Why a test and not a review note: an import loop or a reach into another module's `_private`
 name creeps back one convenient lazy import at a time; parsing the source with `ast` catches it
@@ -50,7 +50,8 @@ def _imports(modules: dict[str, ast.Module]) -> dict[str, list[tuple[str, str, i
                 for alias in node.names:
                     sub = f"{target}.{alias.name}"
                     # `from . import state` imports the module state, not a name of the package
-                    found.append((sub, "", node.lineno) if sub in modules else (target, alias.name, node.lineno))
+                    is_module = sub in modules
+                    found.append((sub, "", node.lineno) if is_module else (target, alias.name, node.lineno))
         out[name] = [f for f in found if f[0] == PACKAGE or f[0].startswith(PACKAGE + ".")]
     return out
 
