@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from .project import project_dir
+from .warehouse import open_duckdb, postgres_admin
 
 BIN = Path(sys.executable).parent
 START = dt.datetime(2026, 10, 1)
@@ -92,8 +93,7 @@ def make_increment(base: Path, out: Path, seed: int, users: int, requests: int, 
     new_day = START + dt.timedelta(days=days + 5)
     generate(day, seed=seed + 1, days=1, users=users, requests=max(1, requests // days), start=new_day)
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
+    con = open_duckdb()
     end = START + dt.timedelta(days=days)
     base_req = f"read_parquet('{base / 'llm_requests.parquet'}')"
     con.execute(f"""
@@ -178,8 +178,7 @@ def raw_lower_bound(manifest: Path, db: Path) -> float:
 
     for uid in sorted(models):
         visit(uid)
-    con = duckdb.connect(str(db))
-    con.execute("set TimeZone = 'UTC'")
+    con = open_duckdb(db)
     con.execute(f"set threads = {os.environ.get('DBT_THREADS', '2')}")
     con.execute(f"set memory_limit = '{os.environ.get('DUCKDB_MEMORY_LIMIT', '3GB')}'")
     con.execute("set preserve_insertion_order = false")
@@ -199,7 +198,7 @@ def compare(
     left: Path, right: Path, schemas: tuple[str, ...] = ("staging", "intermediate", "marts")
 ) -> dict[str, int]:
     """EXCEPT ALL both ways on every table of the schemas (doubles compared to a relative 1e-9)."""
-    con = duckdb.connect()
+    con = open_duckdb()
     con.execute(f"attach '{left}' as l (read_only)")
     con.execute(f"attach '{right}' as r (read_only)")
     out: dict[str, int] = {}
@@ -412,14 +411,12 @@ def _per_node(run_results: Path) -> dict[str, Any]:
 
 def _bench_postgres(out: Path, env: dict[str, str], cli: str) -> Step:
     """Load the same base data into a fresh PostgreSQL database and time a full dbt build there."""
-    import psycopg
-
     name = "llm_analytics_bench"
     admin = (
         f"host={env.get('PGHOST', '127.0.0.1')} port={env.get('PGPORT', '5432')} "
         f"user={env.get('PGUSER', 'postgres')} dbname={env.get('PGDATABASE', 'postgres')}"
     )
-    with psycopg.connect(admin, autocommit=True) as con:
+    with postgres_admin(admin) as con:
         con.execute(f"drop database if exists {name} with (force)")
         con.execute(f"create database {name}")
     pg_env = dict(env, PGDATABASE=name, DBT_TARGET="postgres", DBT_TARGET_PATH=str(out / "target_pg"))

@@ -152,18 +152,16 @@ def validate_file(
     import resource
     import time
 
-    import duckdb
-
     from .loader import check_file, discover
     from .quality import QualityGate, warnings_of
     from .raw_files import ContractError
+    from .warehouse import open_duckdb
 
     started = time.perf_counter()
     try:
         files = discover(path, table)
         gate = QualityGate(rules)
-        con = duckdb.connect()
-        con.execute("set TimeZone = 'UTC'")
+        con = open_duckdb()
         for f in files:
             check_file(con, f)
             for w in warnings_of(gate.check_file(con, f)):

@@ -17,8 +17,9 @@ import duckdb
 
 from .contract import DUCKDB_TYPES, POSTGRES_TYPES, RAW_SCHEMA, Table, raw_tables
 from .project import Target, UserError
+from .quality import QualityGate, warnings_of
 from .raw_files import FORMATS, ContractError, LoadFile, cast_sql, reader_sql, sql_literal
-from .warehouse import duckdb_connect, postgres_connect
+from .warehouse import connect, open_duckdb, postgres_connect
 
 MANIFEST = f"{RAW_SCHEMA}.load_manifest"
 
@@ -120,30 +121,21 @@ MANIFEST_DDL = (
 
 def ensure_raw_tables(target: Target) -> None:
     """Create the raw schema, the contract's tables and the manifest if they do not exist yet."""
-    if target.type == "duckdb":
-        with duckdb_connect(target) as con:
-            for t in raw_tables().values():
-                for stmt in _create_sql(t, DUCKDB_TYPES):
-                    con.execute(stmt)
-            con.execute(MANIFEST_DDL)
-    else:
-        with postgres_connect(target) as con:
-            with con.cursor() as cur:
-                for t in raw_tables().values():
-                    for stmt in _create_sql(t, POSTGRES_TYPES):
-                        cur.execute(stmt)
-                cur.execute(MANIFEST_DDL.replace("varchar", "text"))
-            con.commit()
+    duck = target.type == "duckdb"
+    types = DUCKDB_TYPES if duck else POSTGRES_TYPES
+    with connect(target) as db:
+        for t in raw_tables().values():
+            for stmt in _create_sql(t, types):
+                db.execute(stmt)
+        db.execute(MANIFEST_DDL if duck else MANIFEST_DDL.replace("varchar", "text"))
+        db.commit()
 
 
 def load(path: Path, target: Target, table: str | None = None, rules: Path | None = None) -> list[LoadFile]:
     """Check every file (contract, then quality rules), then load the new ones in one transaction."""
-    from .quality import QualityGate, warnings_of
-
     files = discover(path, table)
     gate = QualityGate(rules)
-    checker = duckdb.connect()
-    checker.execute("set TimeZone = 'UTC'")
+    checker = open_duckdb()
     for f in files:
         check_file(checker, f)
         f.warnings = warnings_of(gate.check_file(checker, f))

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .db import Db
+from ..warehouse import Db
 from .rules import BASELINES, MART, REQUESTS, SESSIONS, Rule
 
 FIRING, OK, UNKNOWN = "firing", "ok", "unknown"

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .db import Db
+from ..warehouse import Db
 from .evaluate import FIRING, OK, Evaluation, Observation, scope_label
 from .rules import format_duration
 
