@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class CheckResult:
+    """One check's outcome on a whole file or table, added up over its batches."""
+
     name: str
     policy: str
     success: bool = True
@@ -144,6 +146,7 @@ def merge_gx(total: Any, part: Any) -> Any:
 
 
 def warnings_of(report: TableReport) -> list[str]:
+    """The warn-level findings as lines to print: they are shown, and do not stop a load."""
     return [c.describe(report.rows) for c in report.failed("warn")]
 
 
