@@ -38,7 +38,9 @@ final as (
 
     select
         requests.request_id,
-        (coalesce(requests.explicit_rating = 'up', false) or coalesce(feedback.has_thumbs_up_event, false)) as has_thumbs_up,
+        (
+            coalesce(requests.explicit_rating = 'up', false) or coalesce(feedback.has_thumbs_up_event, false)
+        ) as has_thumbs_up,
         (
             coalesce(requests.explicit_rating = 'down', false) or coalesce(feedback.has_thumbs_down_event, false)
         ) as has_thumbs_down,
