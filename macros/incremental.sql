@@ -1,31 +1,33 @@
 {#- The one way an incremental model says which rows a run must (re)process.
 
     Every incremental model rebuilds whole units of its grain (a call, a session, a day, an hour,
-    a user-day) from all of their inputs, and picks the units to rebuild by what arrived since its
-    watermark: the newest value of its watermark column (config meta.recent_column) minus var
-    lookback_hours. Because a unit is always rebuilt from all of its inputs, a run writes exactly
+    a user-day) from all of their inputs, and picks the units to rebuild by what was loaded since its
+    watermark: the newest value of its watermark column (config meta.recent_column, a load time:
+    loaded_at, last_loaded_at, first_loaded_at) minus var lookback_hours. Load times are the
+    loader's own (raw _loaded_at, increasing from load to load), never a sender's clock, so no
+    row can arrive behind the watermark (docs/loading.md). Because a unit is always rebuilt from all of its inputs, a run writes exactly
     what a full refresh would for that unit, and units not touched are unchanged; that is the
     whole argument for "incremental equals a full refresh" (docs/incremental.md).
 
     The vocabulary:
     - incremental_watermark(): the cut-off, a literal timestamp.
-    - touched(relation, key, received): the `key` values of rows received since the cut-off.
+    - touched(relation, key, loaded): the `key` values of rows loaded since the cut-off.
     - touched_via(relation, key, link, links): the `key` values of rows whose `link` was touched
       (the days of calls whose feedback arrived).
     - incremental_scope(relation, key, touched): the rows of the touched units (every row on a
-      full build); without a key, the rows received since the cut-off.
+      full build); without a key, the rows loaded since the cut-off.
     - incremental_scope_start(relation, grain, touched): the first touched unit, for models whose
       units depend on every earlier one (running totals, trailing windows).
     See macros/_macros.yml for the arguments. -#}
 
 {#- The model's watermark column: config meta.recent_column (also what windowed tests read, see
-    macros/test_scope.sql), last_received_at when unset. -#}
+    macros/test_scope.sql), last_loaded_at when unset. -#}
 {% macro watermark_column() -%}
-    {{- return(config.get('meta', {}).get('recent_column') or 'last_received_at') -}}
+    {{- return(config.get('meta', {}).get('recent_column') or 'last_loaded_at') -}}
 {%- endmacro %}
 
-{#- Incremental runs re-read everything received since the newest `column` already in this
-    model, minus var lookback_hours (for rows received out of order), as a literal (see
+{#- Incremental runs re-read everything loaded since the newest `column` already in this
+    model, minus var lookback_hours (a margin: load times only increase), as a literal (see
     scalar_literal). An empty model has no newest row, and a full build has no model: everything
     is read. -#}
 {% macro incremental_watermark(column=none) -%}
@@ -37,14 +39,15 @@
     {{- scalar_literal('select ' ~ newest ~ ' from ' ~ this, 'timestamp', '1900-01-01 00:00:00') -}}
 {%- endmacro %}
 
-{#- The `key` values (a column or a comma-separated list) of the rows of `relation` received (by
-    column `received`) since this model's watermark. -#}
-{% macro touched(relation, key, received='received_at') -%}
-    select {{ key }} from {{ relation }} as touched_rows where {{ received }} >= {{ incremental_watermark() }}
+{#- The `key` values (a column or a comma-separated list) of the rows of `relation` loaded (by
+    column `loaded`) since this model's watermark. A row loaded before load times existed has a
+    null one: old, never touched. -#}
+{% macro touched(relation, key, loaded='loaded_at') -%}
+    select {{ key }} from {{ relation }} as touched_rows where {{ loaded }} >= {{ incremental_watermark() }}
 {%- endmacro %}
 
 {#- The `key` values of the rows of `relation` whose `link` is among `links` (a touched() query):
-    a second hop, e.g. the days of the calls whose feedback was received since the watermark. -#}
+    a second hop, e.g. the days of the calls whose feedback was loaded since the watermark. -#}
 {% macro touched_via(relation, key, link, links) -%}
     select via_rows.{{ key }} from {{ relation }} as via_rows where via_rows.{{ link }} in ({{ links }})
 {%- endmacro %}
@@ -52,14 +55,14 @@
 {#- The rows of `relation` a run must process. Full build: every row. Incremental, with a `key`
     (a column, or a list of columns for a composite unit) and `touched` (a touched() query, or a
     list of them, united): every row of the units touched, never part of one. Without a key: the
-    rows received (by column `received`) since the watermark, for models whose unit is one input
+    rows loaded (by column `loaded`) since the watermark, for models whose unit is one input
     row. -#}
-{% macro incremental_scope(relation, key=none, touched=none, received='received_at') -%}
+{% macro incremental_scope(relation, key=none, touched=none, loaded='loaded_at') -%}
     select * from {{ relation }}
     {%- if is_incremental() %}
         {%- set queries = [touched] if touched is string else touched %}
         {%- if key is none %}
-    where {{ received }} >= {{ incremental_watermark() }}
+    where {{ loaded }} >= {{ incremental_watermark() }}
         {%- elif key is string %}
     where {{ relation }}.{{ key }} in ({{ queries | join(' union ') }})
         {%- else %}
@@ -97,14 +100,17 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The raw rows an incremental staging run must (re)process: those received since the
-    watermark that beat the copy of their event_id already staged (first received wins), or whose
-    event_id is not staged yet, or is missing. The staged copy is the first received of all the
-    copies seen so far, so comparing with it equals re-ranking every copy, without reading the
-    old raw rows again. On a full build: every row. -#}
+{#- The raw rows an incremental staging run must (re)process: those loaded (raw _loaded_at, the
+    loader's stamp) since the watermark that beat the copy of their event_id already staged
+    (first received wins, by clamped_received_at), or whose event_id is not staged yet, or is
+    missing. The staged copy is the first received of all the copies seen so far, so comparing
+    with it equals re-ranking every copy, without reading the old raw rows again. Raw rows loaded
+    before stamps existed (null _loaded_at) are old: staged by an earlier build. On a full build:
+    every row. -#}
 {% macro events_to_stage(relation, key='event_id') -%}
     {%- if is_incremental() -%}
-    {%- set watermark = incremental_watermark('received_at') -%}
+    {%- set watermark = incremental_watermark('loaded_at') -%}
+    {%- set received = clamped_received_at(relation) -%}
     select {{ relation }}.*
     from {{ relation }}
     left join (
@@ -117,27 +123,38 @@
         from {{ this }}
         where staging_row_id in (
             select new_rows.{{ key }} from {{ relation }} as new_rows
-            where new_rows.received_at >= {{ watermark }}
+            where new_rows._loaded_at >= {{ watermark }}
         )
     ) as staged
         on {{ relation }}.{{ key }} = staged.staging_row_id
     where
-        {{ relation }}.received_at >= {{ watermark }}
+        {{ relation }}._loaded_at >= {{ watermark }}
         and (
             staged.staging_row_id is null
-            or {{ relation }}.received_at < staged.received_at
-            or ({{ relation }}.received_at = staged.received_at and {{ relation }}.occurred_at < staged.occurred_at)
+            or {{ received }} < staged.received_at
+            or ({{ received }} = staged.received_at and {{ relation }}.occurred_at < staged.occurred_at)
         )
     {%- else -%}
     select * from {{ relation }}
     {%- endif -%}
 {%- endmacro %}
 
+{#- A raw row's received_at (the sender's clock), or its load time when that is earlier: an event
+    cannot reach the pipeline after the load that brought it, so a received_at in the future is a
+    sender's clock ahead of ours, clamped rather than trusted (docs/loading.md). Rows loaded before
+    stamps existed keep theirs. -#}
+{% macro clamped_received_at(relation) -%}
+    case
+        when {{ relation }}._loaded_at < {{ relation }}.received_at then {{ relation }}._loaded_at
+        else {{ relation }}.received_at
+    end
+{%- endmacro %}
+
 {#- The distinct `keys` (a mapping of column name -> expression over `relation`'s rows, in
-    order) of the rows matching `where`, each with first_received_at (received_at of its first
+    order) of the rows matching `where`, each with first_loaded_at (loaded_at of its first
     row), that this model does not hold yet: the body of an append-only "pairs" model, the exact
     base of an all-time distinct count (which cannot be summed over days). An incremental run
-    reads the rows received since the newest first_received_at minus the lookback (a key never
+    reads the rows loaded since the newest first_loaded_at minus the lookback (a key never
     goes away: calls are never removed). So the watermark moves only when a new key appears: on
     busy traffic every hour brings some, but where every key is already known (a few users who
     have filled every weekday x hour) a run re-reads the calls since the last new key. Still
@@ -150,7 +167,7 @@ matching as (
     select * from {{ relation }}
     where ({{ where }})
     {%- if is_incremental() %}
-    and received_at >= {{ incremental_watermark('first_received_at') }}
+    and loaded_at >= {{ incremental_watermark('first_loaded_at') }}
     {%- endif %}
 
 ),
@@ -161,7 +178,7 @@ seen as (
         {%- for name, expr in keys.items() %}
         {{ expr }} as {{ name }},
         {%- endfor %}
-        min(received_at) as first_received_at
+        min(loaded_at) as first_loaded_at
     from matching
     group by {% for name in keys %}{{ loop.index }}{% if not loop.last %}, {% endif %}{% endfor %}
 

@@ -1,7 +1,7 @@
 -- Invariant: every session's cost is the sum of its requests' cost (to a micro-dollar), and
 -- the sessions' total equals the requests' total. Returns offending sessions.
 -- With var test_recent_hours set (hourly builds, macros/test_scope.sql), only the sessions with a
--- call received in that window, or rebuilt in it, are reconciled: the ones the run rewrote.
+-- call loaded in that window, or rebuilt in it, are reconciled: the ones the run rewrote.
 
 {%- set recent_hours = var('test_recent_hours', none) %}
 
@@ -12,14 +12,14 @@ with
     recent_sessions as (
 
         select session_id from {{ ref('fct_llm_requests') }}
-        where received_at >= (
-            select {{ dbt.dateadd('hour', -1 * recent_hours, 'max(received_at)') }}
+        where loaded_at >= (
+            select {{ dbt.dateadd('hour', -1 * recent_hours, 'max(loaded_at)') }}
             from {{ ref('fct_llm_requests') }}
         )
         union
         select session_id from {{ ref('fct_llm_sessions') }}
-        where last_received_at >= (
-            select {{ dbt.dateadd('hour', -1 * recent_hours, 'max(last_received_at)') }}
+        where last_loaded_at >= (
+            select {{ dbt.dateadd('hour', -1 * recent_hours, 'max(last_loaded_at)') }}
             from {{ ref('fct_llm_sessions') }}
         )
 

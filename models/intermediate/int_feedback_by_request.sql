@@ -23,7 +23,7 @@ final as (
         max(case when feedback_type = 'copy' then 1 else 0 end) = 1 as has_copy,
         sum(case when feedback_type = 'rating' then rating end) as rating_sum,
         sum(case when feedback_type = 'rating' then 1 else 0 end) as rating_count,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from feedback
     group by request_id
 

@@ -3,7 +3,7 @@
     config(
         materialized='incremental',
         unique_key='entry_week',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
@@ -11,7 +11,7 @@
 -- for anonymous traffic) enters a funnel at their first step-1 event of a week; they reach step n
 -- at their first step-n event after reaching step n-1, and within var funnel_conversion_window_days
 -- of entering. Grain: one row per funnel x actor x entry week x step reached.
--- Incremental: a step event received within the lookback can change the entries of its week and
+-- Incremental: a step event loaded within the lookback can change the entries of its week and
 -- the progress of entries up to funnel_conversion_window_days before it, so every entry week from
 -- the week of (earliest such event - window) on is recomputed whole, from its events on.
 
@@ -39,7 +39,7 @@ all_step_events as {{ not_materialized() }} (
         coalesce(events.user_id, {{ dbt.concat(["'session:'", 'events.session_id']) }}) as actor_id,
         events.user_id,
         events.occurred_at,
-        events.received_at
+        events.loaded_at
     from {{ ref('stg_llm__product_events') }} as events
     inner join steps on events.event_name = steps.event_name
     where events.reject_reason is null
@@ -52,7 +52,7 @@ all_step_events as {{ not_materialized() }} (
 
 step_events as (
 
-    -- the events of every entry week a step received since the watermark can change: from the
+    -- the events of every entry week a step loaded since the watermark can change: from the
     -- week of its occurred_at minus the conversion window on
     select * from all_step_events
     where occurred_at >= cast({{ dbt.date_trunc('week', dbt.dateadd(
@@ -69,7 +69,7 @@ entries as (
         min(user_id) as user_id,
         cast({{ dbt.date_trunc('week', 'occurred_at') }} as date) as entry_week,
         min(occurred_at) as entered_at,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from step_events
     where step_order = 1
     group by funnel_name, actor_id, cast({{ dbt.date_trunc('week', 'occurred_at') }} as date)
@@ -84,7 +84,7 @@ reached_1 as (
         user_id,
         entry_week,
         entered_at,
-        last_received_at,
+        last_loaded_at,
         entered_at as reached_at
     from entries
 
@@ -102,7 +102,7 @@ reached_1 as (
             user_id,
             entry_week,
             entered_at,
-            last_received_at,
+            last_loaded_at,
             reached_at as at_time,
             0 as is_step_event
         from reached_{{ n - 1 }}
@@ -113,7 +113,7 @@ reached_1 as (
             user_id,
             null as entry_week,
             null as entered_at,
-            null as last_received_at,
+            null as last_loaded_at,
             occurred_at as at_time,
             1 as is_step_event
         from step_events
@@ -129,7 +129,7 @@ reached_1 as (
             user_id,
             entry_week,
             entered_at,
-            last_received_at,
+            last_loaded_at,
             is_step_event,
             min(case when is_step_event = 1 then at_time end) over (
                 partition by funnel_name, actor_id
@@ -148,7 +148,7 @@ reached_1 as (
             user_id,
             entry_week,
             entered_at,
-            last_received_at,
+            last_loaded_at,
             next_at as reached_at
         from next_{{ n }}
         where
@@ -168,7 +168,7 @@ unioned as (
             user_id,
             entry_week,
             entered_at,
-            last_received_at,
+            last_loaded_at,
             {{ n }} as step_order,
             reached_at
         from reached_{{ n }}
@@ -188,7 +188,7 @@ final as (
         cast(unioned.step_order as integer) as step_order,
         steps.event_name,
         unioned.reached_at,
-        unioned.last_received_at
+        unioned.last_loaded_at
     from unioned
     inner join steps
         on unioned.funnel_name = steps.funnel_name and unioned.step_order = steps.step_order

@@ -1,6 +1,6 @@
 {{
     config(
-        meta={'recent_column': 'received_at'}
+        meta={'recent_column': 'loaded_at'}
     )
 }}
 

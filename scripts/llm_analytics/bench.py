@@ -225,7 +225,7 @@ def compare(
             "where database_name = 'l' and schema_name = ? and table_name = ? order by column_index",
             [schema, table],
         ).fetchall()
-        exact = [f'"{c}"' for c, t in cols if t not in ("DOUBLE", "FLOAT") and c != "last_received_at"]
+        exact = [f'"{c}"' for c, t in cols if t not in ("DOUBLE", "FLOAT") and c != "last_loaded_at"]
         floats = [f'"{c}"' for c, t in cols if t in ("DOUBLE", "FLOAT")]
         keys = ", ".join(exact)
         diff = con.execute(

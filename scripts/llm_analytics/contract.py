@@ -39,13 +39,25 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
+    """A raw table: `columns` are what a file must hold; `stamps` are added by the loader to every
+    row it inserts (`meta: {stamped_by: loader}` in the contract), never read from a file."""
+
     name: str
     description: str
     columns: tuple[Column, ...]
+    stamps: tuple[Column, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def stamp_names(self) -> list[str]:
+        return [c.name for c in self.stamps]
+
+    def stored(self) -> Table:
+        """The table as it is in the warehouse: the file's columns, then the loader's stamps."""
+        return Table(self.name, self.description, self.columns + self.stamps)
 
 
 @cache
@@ -56,11 +68,17 @@ def raw_tables(root: Path | None = None) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     for source in doc["sources"]:
         for t in source["tables"]:
-            cols = tuple(
-                Column(c["name"], c["data_type"].lower(), c.get("description", "")) for c in t["columns"]
-            )
-            for c in cols:
-                if c.data_type not in DUCKDB_TYPES:
-                    raise ValueError(f"{path}: {t['name']}.{c.name} has unsupported data_type {c.data_type}")
-            tables[t["name"]] = Table(t["name"], t.get("description", ""), cols)
+            cols, stamps = [], []
+            for c in t["columns"]:
+                col = Column(c["name"], c["data_type"].lower(), c.get("description", ""))
+                if col.data_type not in DUCKDB_TYPES:
+                    raise ValueError(
+                        f"{path}: {t['name']}.{col.name} has unsupported data_type {col.data_type}"
+                    )
+                meta = c.get("meta") or (c.get("config") or {}).get("meta") or {}
+                stamped_by = meta.get("stamped_by")
+                if stamped_by not in (None, "loader"):
+                    raise ValueError(f"{path}: {t['name']}.{col.name} has unknown stamped_by {stamped_by}")
+                (stamps if stamped_by else cols).append(col)
+            tables[t["name"]] = Table(t["name"], t.get("description", ""), tuple(cols), tuple(stamps))
     return tables

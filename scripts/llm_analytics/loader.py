@@ -4,13 +4,19 @@ Every file is checked with DuckDB before the warehouse is touched (DuckDB reads 
 in streaming fashion, so a large file is never held in memory). The load of one command is one
 transaction on the warehouse, recorded in a manifest keyed by the file's SHA-256: loading the
 same file again adds nothing, and a refused or failed load leaves the warehouse as it was.
+
+Every row a load inserts is stamped with the load's own time and number (`_loaded_at`, `_load_id`:
+the contract's columns with `stamped_by: loader`), both increasing from one load to the next.
+Incremental models select by them, never by a sender's clock (docs/loading.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -105,18 +111,66 @@ def _short(example: dict[str, object], limit: int = 400) -> str:
 
 
 def _create_sql(table: Table, types: dict[str, str]) -> list[str]:
-    cols = ", ".join(f"{c.name} {types[c.data_type]}" for c in table.columns)
+    """Create the table; add the stamp columns to one created before they existed (old rows: null)."""
+    cols = ", ".join(f"{c.name} {types[c.data_type]}" for c in table.stored().columns)
     return [
         f"create schema if not exists {RAW_SCHEMA}",
         f"create table if not exists {RAW_SCHEMA}.{table.name} ({cols})",
+        *(
+            f"alter table {RAW_SCHEMA}.{table.name} add column if not exists {c.name} {types[c.data_type]}"
+            for c in table.stamps
+        ),
     ]
 
 
+# loaded_at is the load's stamp (the rows' _loaded_at), load_id its number (null before stamps).
 MANIFEST_DDL = (
     f"create table if not exists {MANIFEST} (table_name varchar not null, file_name varchar not null, "
     "file_sha256 varchar not null, row_count bigint not null, loaded_at timestamp not null, "
-    "primary key (table_name, file_sha256))"
+    "load_id bigint, primary key (table_name, file_sha256))"
 )
+MANIFEST_MIGRATION = f"alter table {MANIFEST} add column if not exists load_id bigint"
+MANIFEST_INSERT = (
+    f"insert into {{prefix}}{MANIFEST} (table_name, file_name, file_sha256, row_count, loaded_at, load_id) "
+    "values ({p}, {p}, {p}, {p}, {p}, {p})"
+)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a load writes on each of its rows: its time (UTC) and its number."""
+
+    loaded_at: dt.datetime
+    load_id: int
+
+    def values(self, table: Table) -> list[str]:
+        """SQL literals of TABLE's stamp columns, in order."""
+        known = {
+            "_loaded_at": f"cast('{self.loaded_at.isoformat(sep=' ')}' as timestamp)",
+            "_load_id": f"cast({self.load_id} as bigint)",
+        }
+        unknown = [n for n in table.stamp_names if n not in known]
+        if unknown:
+            raise UserError(f"raw.{table.name}: the loader cannot stamp {', '.join(unknown)}")
+        return [known[n] for n in table.stamp_names]
+
+
+def next_stamp(previous_at: dt.datetime | None, previous_id: int | None) -> Stamp:
+    """The next load's stamp: now, or 1 µs after the previous load when the clock is behind it, so
+    _loaded_at and _load_id only increase (read under the load's lock, see _load_*)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if previous_at is not None and now <= previous_at:
+        now = previous_at + dt.timedelta(microseconds=1)
+    return Stamp(now, (previous_id or 0) + 1)
+
+
+def stamped_sql(f: LoadFile, stamp: Stamp) -> str:
+    """The file's rows as the contract's columns, then the load's stamps."""
+    return f"select *, {', '.join(stamp.values(f.table))} from ({cast_sql(f)}) as file_rows"
+
+
+def _insert_columns(table: Table) -> str:
+    return ", ".join(c.name for c in table.stored().columns)
 
 
 def ensure_raw_tables(target: Target) -> None:
@@ -128,6 +182,7 @@ def ensure_raw_tables(target: Target) -> None:
             for stmt in _create_sql(t, types):
                 db.execute(stmt)
         db.execute(MANIFEST_DDL if duck else MANIFEST_DDL.replace("varchar", "text"))
+        db.execute(MANIFEST_MIGRATION)
         db.commit()
 
 
@@ -152,6 +207,8 @@ def _load_duckdb(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], targ
     checker.execute(f"attach {sql_literal(str(target.duckdb_path))} as wh")
     try:
         checker.execute("begin transaction")
+        previous = checker.execute(f"select max(loaded_at), max(load_id) from wh.{MANIFEST}").fetchone()
+        stamp = next_stamp(*(previous or (None, None)))
         for f in files:
             seen = checker.execute(
                 f"select 1 from wh.{MANIFEST} where table_name = ? and file_sha256 = ?",
@@ -160,10 +217,11 @@ def _load_duckdb(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], targ
             if seen:
                 f.status = "skipped"
                 continue
-            checker.execute(f"insert into wh.{RAW_SCHEMA}.{f.table.name} {cast_sql(f)}")
+            into = f"wh.{RAW_SCHEMA}.{f.table.name} ({_insert_columns(f.table)})"
+            checker.execute(f"insert into {into} {stamped_sql(f, stamp)}")
             checker.execute(
-                f"insert into wh.{MANIFEST} values (?, ?, ?, ?, current_timestamp::timestamp)",
-                [f.table.name, f.path.name, f.sha256, f.rows],
+                MANIFEST_INSERT.format(prefix="wh.", p="?"),
+                [f.table.name, f.path.name, f.sha256, f.rows, stamp.loaded_at, stamp.load_id],
             )
             f.status = "loaded"
         checker.execute("commit")
@@ -182,6 +240,8 @@ def _load_postgres(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], ta
             with con.cursor() as cur:
                 # One loader at a time: a second concurrent load waits, then sees the manifest.
                 cur.execute(f"lock table {MANIFEST} in exclusive mode")
+                cur.execute(f"select max(loaded_at), max(load_id) from {MANIFEST}")
+                stamp = next_stamp(*(cur.fetchone() or (None, None)))
                 for f in files:
                     cur.execute(
                         f"select 1 from {MANIFEST} where table_name = %s and file_sha256 = %s",
@@ -191,18 +251,17 @@ def _load_postgres(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], ta
                         f.status = "skipped"
                         continue
                     csv_path = Path(tmp) / f"{f.table.name}.csv"
-                    checker.execute(
-                        f"copy ({cast_sql(f)}) to {sql_literal(str(csv_path))} (format csv, header false)"
-                    )
-                    cols = ", ".join(f.table.column_names)
+                    out = sql_literal(str(csv_path))
+                    checker.execute(f"copy ({stamped_sql(f, stamp)}) to {out} (format csv, header false)")
+                    cols = _insert_columns(f.table)
                     copy_sql = f"copy {RAW_SCHEMA}.{f.table.name} ({cols}) from stdin (format csv)"
                     with cur.copy(copy_sql) as copy, csv_path.open("rb") as fh:
                         for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
                             copy.write(block)
                     csv_path.unlink()
                     cur.execute(
-                        f"insert into {MANIFEST} values (%s, %s, %s, %s, now() at time zone 'utc')",
-                        [f.table.name, f.path.name, f.sha256, f.rows],
+                        MANIFEST_INSERT.format(prefix="", p="%s"),
+                        [f.table.name, f.path.name, f.sha256, f.rows, stamp.loaded_at, stamp.load_id],
                     )
                     f.status = "loaded"
             con.commit()

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='activity_hour',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
@@ -15,7 +15,7 @@
 -- - same hour (M_same_hour_*): the same UTC hour of day on each of those days, so the diurnal cycle
 --   is in the baseline rather than in the z-score (an ordinary afternoon is compared with afternoons).
 -- The hour itself is excluded from both.
--- Incremental: a call (or its feedback) received within the lookback (after the newest call
+-- Incremental: a call (or its feedback) loaded within the lookback (after the newest call
 -- already here) changes its hour and the baselines of every later hour, so every hour from the
 -- earliest such call's hour on is recomputed, from the calls of the var alert_baseline_days
 -- days before it onwards.
@@ -37,10 +37,10 @@ all_requests as {{ not_materialized() }} (
 bounds as (
 
     select
-        -- the first hour with a call received, or given feedback, since the watermark
+        -- the first hour with a call loaded, or given feedback, since the watermark
         {{ incremental_scope_start('all_requests', 'request_hour', touched_via(
             'all_requests', 'request_hour', 'request_id',
-            touched(ref('fct_llm_request_feedback'), 'request_id', 'last_received_at')
+            touched(ref('fct_llm_request_feedback'), 'request_id', 'last_loaded_at')
         )) }} as first_hour,
         max(request_hour) as last_hour
     from all_requests
@@ -132,7 +132,7 @@ by_model as (
         {{ percentile_cont('total_latency_ms', 0.95) }} as latency_p95_ms,
         {{ percentile_cont('ttft_ms', 0.95) }} as ttft_p95_ms,
         sum(cost_usd) as cost_usd,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from requests
     group by request_hour, provider, model_id
 
@@ -148,7 +148,7 @@ overall as (
         {{ percentile_cont('total_latency_ms', 0.95) }} as latency_p95_ms,
         {{ percentile_cont('ttft_ms', 0.95) }} as ttft_p95_ms,
         sum(cost_usd) as cost_usd,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from requests
     group by request_hour
 
@@ -211,7 +211,7 @@ hourly as (
         coalesce(observed.cost_usd, 0) as cost_usd,
         rated.avg_rating,
         coalesce(rated.rating_count, 0) as rating_count,
-        observed.last_received_at
+        observed.last_loaded_at
     from spine
     left join observed
         on spine.activity_hour = observed.activity_hour and spine.scope_key = observed.scope_key
@@ -271,7 +271,7 @@ final as (
             cast(({{ m }} - {{ m }}_same_hour_mean) / nullif({{ m }}_same_hour_stddev, 0) as {{ type_double() }})
                 as {{ m }}_same_hour_zscore,
         {%- endfor %}
-        last_received_at
+        last_loaded_at
     from baselines
     {% if is_incremental() -%}
         where activity_hour >= (select first_hour from bounds)

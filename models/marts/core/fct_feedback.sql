@@ -2,11 +2,11 @@
     config(
         materialized='incremental',
         unique_key='feedback_id',
-        meta={'recent_column': 'received_at'}
+        meta={'recent_column': 'loaded_at'}
     )
 }}
 
--- One row per valid feedback event on an LLM call. Incremental on received_at (lookback var).
+-- One row per valid feedback event on an LLM call. Incremental on loaded_at (lookback var).
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
@@ -33,6 +33,7 @@ final as (
         user_id,
         occurred_at,
         received_at,
+        loaded_at,
         cast(occurred_at as date) as feedback_date,
         feedback_type,
         cast(rating as integer) as rating,

@@ -2,13 +2,13 @@
     config(
         materialized='incremental',
         unique_key='request_id',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- Grain: one row per valid LLM call: what feedback it received, from its own explicit_rating
 -- and from feedback events, combined. A thumbs up counts once per call whichever way it came.
--- Incremental: calls received, or given feedback, within the lookback are recomputed.
+-- Incremental: calls loaded, or given feedback, within the lookback are recomputed.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
@@ -29,7 +29,7 @@ requests as (
 
     {{ incremental_scope('all_requests', 'request_id', [
         touched('all_requests', 'request_id'),
-        touched('feedback', 'request_id', 'last_received_at'),
+        touched('feedback', 'request_id', 'last_loaded_at'),
     ]) }}
 
 ),
@@ -58,9 +58,9 @@ final as (
             or coalesce(feedback.rating_count, 0) > 0
         ) as has_explicit_feedback,
         case
-            when feedback.last_received_at > requests.received_at then feedback.last_received_at
-            else requests.received_at
-        end as last_received_at
+            when feedback.last_loaded_at > requests.loaded_at then feedback.last_loaded_at
+            else requests.loaded_at
+        end as last_loaded_at
     from requests
     left join feedback on requests.request_id = feedback.request_id
 

@@ -2,13 +2,13 @@
     config(
         materialized='incremental',
         unique_key='request_id',
-        meta={'recent_column': 'received_at'}
+        meta={'recent_column': 'loaded_at'}
     )
 }}
 
 -- One row per valid LLM call (deduplicated, rule-breaking rows excluded: see int_rejected_rows).
--- Incremental: each run re-reads the calls received in the last `lookback_hours` hours before the
--- newest received_at already here, and replaces them by request_id, so late events land and the
+-- Incremental: each run re-reads the calls loaded in the last `lookback_hours` hours before the
+-- newest loaded_at already here, and replaces them by request_id, so late events land and the
 -- result equals a full refresh. Costs are as of the call's time and never recomputed later.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
@@ -26,6 +26,7 @@ final as (
         request_id,
         occurred_at,
         received_at,
+        loaded_at,
         cast(occurred_at as date) as request_date,
         {{ dbt.date_trunc('hour', 'occurred_at') }} as request_hour,
         tenant_id,

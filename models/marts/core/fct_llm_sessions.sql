@@ -2,14 +2,14 @@
     config(
         materialized='incremental',
         unique_key='session_id',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- One row per session (conversation): its requests' tokens, cost, errors and feedback.
 -- cost_usd is the sum of the session's priced requests; see the singular test
 -- assert_session_cost_equals_request_cost. Incremental, the Snowplow way: a session touched by
--- a call or feedback received within the lookback is rebuilt whole from all its events, so a
+-- a call or feedback loaded within the lookback is rebuilt whole from all its events, so a
 -- batch boundary never splits a session.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
@@ -60,7 +60,7 @@ request_totals as (
         sum(case when is_priced then 0 else 1 end) as unpriced_request_count,
         sum(case when is_regenerated then 1 else 0 end) as regeneration_count,
         sum(case when is_edited then 1 else 0 end) as edit_count,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from requests
     group by session_id
 
@@ -74,7 +74,7 @@ feedback_totals as (
         sum(case when feedback_type = 'thumbs_up' then 1 else 0 end) as thumbs_up_count,
         sum(case when feedback_type = 'thumbs_down' then 1 else 0 end) as thumbs_down_count,
         sum(case when feedback_type = 'rating' then 1 else 0 end) as rating_count,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from feedback
     group by session_id
 
@@ -106,10 +106,10 @@ final as (
         cast(coalesce(feedback_totals.rating_count, 0) as bigint) as rating_count,
         coalesce(request_totals.cost_usd, 0) > {{ var('session_budget_usd') }} as is_over_budget,
         case
-            when feedback_totals.last_received_at > request_totals.last_received_at
-                then feedback_totals.last_received_at
-            else request_totals.last_received_at
-        end as last_received_at
+            when feedback_totals.last_loaded_at > request_totals.last_loaded_at
+                then feedback_totals.last_loaded_at
+            else request_totals.last_loaded_at
+        end as last_loaded_at
     from request_totals
     left join feedback_totals on request_totals.session_id = feedback_totals.session_id
 

@@ -2,13 +2,13 @@
     config(
         materialized='incremental',
         unique_key='user_day_id',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- Grain: one row per known user x UTC day with any activity (an AI request or a product event).
 -- The base for active-user counts: distinct users over a window are counted from these rows,
--- never by adding daily distinct counts. Incremental: user-days with a call or event received
+-- never by adding daily distinct counts. Incremental: user-days with a call or event loaded
 -- within the lookback are recomputed whole.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
@@ -63,7 +63,7 @@ ai_days as (
         sum(cost_usd) as cost_usd,
         sum(total_tokens) as tokens,
         sum(case when is_priced then 0 else 1 end) as unpriced_requests,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from requests
     group by user_id, request_date
 
@@ -75,7 +75,7 @@ product_days as (
         user_id,
         activity_date,
         count(*) as product_event_count,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from product_events
     group by user_id, activity_date
 
@@ -99,10 +99,10 @@ final as (
         cast(coalesce(product_days.product_event_count, 0) as bigint) as product_event_count,
         coalesce(ai_days.ai_request_count, 0) > 0 as is_ai_active,
         case
-            when product_days.last_received_at > ai_days.last_received_at or ai_days.last_received_at is null
-                then product_days.last_received_at
-            else ai_days.last_received_at
-        end as last_received_at
+            when product_days.last_loaded_at > ai_days.last_loaded_at or ai_days.last_loaded_at is null
+                then product_days.last_loaded_at
+            else ai_days.last_loaded_at
+        end as last_loaded_at
     from ai_days
     full outer join product_days
         on ai_days.user_id = product_days.user_id and ai_days.activity_date = product_days.activity_date

@@ -2,13 +2,13 @@
     config(
         materialized='incremental',
         unique_key='activity_date',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- Grain: one row per UTC day x provider x model. cache_hit_rate is the share of calls served
 -- with any cached input tokens or routed to the cache (is_cache_hit in fct_llm_requests).
--- Incremental: every day with a call received within the lookback is recomputed whole.
+-- Incremental: every day with a call loaded within the lookback is recomputed whole.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
@@ -41,7 +41,7 @@ aggregated as (
         sum(case when is_priced then 1 else 0 end) as priced_requests,
         sum(case when is_cache_hit then 1 else 0 end) as cache_hits,
         sum(cache_savings_usd) as cache_savings_usd,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from requests
     group by request_date, provider, model_id
 
@@ -65,7 +65,7 @@ final as (
         cast(coalesce(cache_savings_usd, 0) as {{ type_double() }}) as cache_savings_usd,
         cast(requests - priced_requests as bigint) as unpriced_request_count,
         {{ is_complete_period('request_date', 'day') }} as is_complete_period,
-        last_received_at
+        last_loaded_at
     from aggregated
 
 )

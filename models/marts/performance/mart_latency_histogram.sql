@@ -2,12 +2,12 @@
     config(
         materialized='incremental',
         unique_key='activity_hour',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- Grain: one row per UTC hour x provider x model x latency bucket with at least one call.
--- Incremental: every hour with a call received within the lookback is recomputed whole.
+-- Incremental: every hour with a call loaded within the lookback is recomputed whole.
 -- Buckets are log-scale: bucket b holds latencies in [g^b, g^(b+1)) ms with g = var
 -- latency_histogram_growth (1.05: every bucket at most 5% wide; latencies under 1 ms fall in
 -- bucket 0). Counts add up across rows, so a BI tool gets any percentile over any span:
@@ -37,7 +37,7 @@ bucketed as (
         request_hour,
         provider,
         model_id,
-        received_at,
+        loaded_at,
         cast(floor(
             ln(case when total_latency_ms < 1 then 1 else total_latency_ms end)
             / ln({{ var('latency_histogram_growth') }})
@@ -58,7 +58,7 @@ final as (
         cast(power({{ var('latency_histogram_growth') }}, bucket_index) as {{ type_double() }}) as bucket_lower_ms,
         cast(power({{ var('latency_histogram_growth') }}, bucket_index + 1) as {{ type_double() }}) as bucket_upper_ms,
         cast(count(*) as bigint) as request_count,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from bucketed
     group by request_hour, provider, model_id, bucket_index
 

@@ -2,13 +2,13 @@
     config(
         materialized='incremental',
         unique_key='activity_week',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- Grain: one row per ISO week (Monday) x provider x model x model_version x routing_strategy,
 -- so a version change (drift) shows side by side. Latency percentiles are exact per row.
--- Incremental: every week with a call received, or given feedback, within the lookback is
+-- Incremental: every week with a call loaded, or given feedback, within the lookback is
 -- recomputed whole.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
@@ -33,7 +33,7 @@ requests as (
 
     {{ incremental_scope('all_requests', 'activity_week', [
         touched_via(
-            'all_requests', 'activity_week', 'request_id', touched('feedback', 'request_id', 'last_received_at')
+            'all_requests', 'activity_week', 'request_id', touched('feedback', 'request_id', 'last_loaded_at')
         ),
         incomplete_periods('activity_week'),
     ]) }}
@@ -68,7 +68,7 @@ final as (
             'sum(case when requests.is_error then 0 else 1 end)'
         ) }} as regeneration_rate,
         {{ is_complete_period('requests.activity_week', 'week') }} as is_complete_period,
-        max(feedback.last_received_at) as last_received_at
+        max(feedback.last_loaded_at) as last_loaded_at
     from requests
     inner join feedback on requests.request_id = feedback.request_id
     group by

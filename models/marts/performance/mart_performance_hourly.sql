@@ -2,14 +2,14 @@
     config(
         materialized='incremental',
         unique_key='activity_hour',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- Grain: one row per UTC hour x provider x model with traffic. Percentiles are exact per row
 -- (continuous interpolation over that row's calls): never average them across rows; use
 -- mart_latency_histogram to get a percentile over any span. Incremental: every hour with a call
--- received within the lookback is recomputed whole.
+-- loaded within the lookback is recomputed whole.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
@@ -40,7 +40,7 @@ aggregated as (
         {{ percentile_cont('ttft_ms', 0.95) }} as ttft_p95_ms,
         sum(case when is_error then 1 else 0 end) as error_count,
         sum(case when is_timeout then 1 else 0 end) as timed_out_count,
-        max(received_at) as last_received_at,
+        max(loaded_at) as last_loaded_at,
         {%- for error_type in var('error_types') %}
             sum(case when error_type = '{{ error_type }}' then 1 else 0 end) as {{ error_type }}_count
             {%- if not loop.last %},{% endif %}
@@ -68,7 +68,7 @@ final as (
         cast(error_count as bigint) as error_count,
         {{ safe_divide('error_count', 'request_count') }} as error_rate,
         {{ safe_divide('timed_out_count', 'request_count') }} as timeout_rate,
-        last_received_at,
+        last_loaded_at,
         {%- for error_type in var('error_types') %}
             cast({{ error_type }}_count as bigint) as {{ error_type }}_count
             {%- if not loop.last %},{% endif %}

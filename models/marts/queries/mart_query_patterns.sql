@@ -37,7 +37,7 @@ queries as (
         sum(zero_results) as zero_results,
         sum(thumbs_up) as thumbs_up,
         sum(thumbs_rated) as thumbs_rated,
-        max(last_received_at) as last_received_at
+        max(last_loaded_at) as last_loaded_at
     from days
     group by query_hash
 
@@ -57,7 +57,7 @@ final as (
         cast(queries.error_count as bigint) as error_count,
         {{ safe_divide('queries.zero_results', 'queries.responses') }} as zero_result_rate,
         {{ safe_divide('queries.thumbs_up', 'queries.thumbs_rated') }} as thumbs_up_rate,
-        queries.last_received_at
+        queries.last_loaded_at
     from queries
     left join users on queries.query_hash = users.query_hash
 

@@ -2,12 +2,12 @@
     config(
         materialized='incremental',
         unique_key='activity_date',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- Grain: one row per UTC day x query topic (from the query_topics seed; 'other' when no keyword matched).
--- Incremental: every day with a call received, or given feedback, within the lookback is
+-- Incremental: every day with a call loaded, or given feedback, within the lookback is
 -- recomputed whole.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
@@ -29,7 +29,7 @@ requests as (
 
     {{ incremental_scope('all_requests', 'request_date', [
         touched_via(
-            'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_received_at')
+            'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_loaded_at')
         ),
         incomplete_periods('activity_date'),
     ]) }}
@@ -58,7 +58,7 @@ final as (
         ) }} as thumbs_up_rate,
         cast(coalesce(sum(requests.cost_usd), 0) as {{ type_double() }}) as cost_usd,
         {{ is_complete_period('requests.request_date', 'day') }} as is_complete_period,
-        max(feedback.last_received_at) as last_received_at
+        max(feedback.last_loaded_at) as last_loaded_at
     from requests
     inner join feedback on requests.request_id = feedback.request_id
     group by requests.request_date, requests.query_topic

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='activity_date',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
@@ -11,7 +11,7 @@
 -- (regenerations, edits, follow-ups, shares, saves, copies, zero results, implicit quality) is
 -- over the successful responses. thumbs_up_rate and net_satisfaction_score are over calls with a
 -- thumbs up or down, avg_rating over 1-5 ratings.
--- Incremental: every day with a call received, or given feedback, within the lookback is
+-- Incremental: every day with a call loaded, or given feedback, within the lookback is
 -- recomputed whole.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
@@ -33,7 +33,7 @@ requests as (
 
     {{ incremental_scope('all_requests', 'request_date', [
         touched_via(
-            'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_received_at')
+            'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_loaded_at')
         ),
         incomplete_periods('activity_date'),
     ]) }}
@@ -64,7 +64,7 @@ aggregated as (
         sum(case when not requests.is_error and feedback.has_copy then 1 else 0 end) as copies,
         avg(case when not requests.is_error then requests.implicit_quality_score end) as avg_implicit_quality_score,
         sum(case when not requests.is_error and requests.is_zero_result then 1 else 0 end) as zero_results,
-        max(feedback.last_received_at) as last_received_at
+        max(feedback.last_loaded_at) as last_loaded_at
     from requests
     inner join feedback on requests.request_id = feedback.request_id
     group by requests.request_date, requests.feature_id
@@ -96,7 +96,7 @@ final as (
         cast(avg_implicit_quality_score as {{ type_double() }}) as avg_implicit_quality_score,
         {{ safe_divide('zero_results', 'responses') }} as zero_result_rate,
         {{ is_complete_period('request_date', 'day') }} as is_complete_period,
-        last_received_at
+        last_loaded_at
     from aggregated
 
 )

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='activity_date',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
@@ -10,7 +10,7 @@
 -- distinct users with an AI request over the trailing 1, var active_users_week_days (7) and var
 -- active_users_month_days (28) days ending that day, counted
 -- from the user x day table (never by adding daily distinct counts).
--- Incremental: a user-day received within the lookback changes every window that holds it, so
+-- Incremental: a user-day loaded within the lookback changes every window that holds it, so
 -- every day from the earliest such user-day on is recomputed, from the user-days of its window.
 
 {%- set week_days = var('active_users_week_days') %}
@@ -31,7 +31,7 @@ bounds as (
     select
         {{ incremental_scope_start(
             'all_activity', 'activity_date',
-            touched('all_activity', 'activity_date', 'last_received_at') ~ ' union ' ~ incomplete_periods('activity_date')
+            touched('all_activity', 'activity_date', 'last_loaded_at') ~ ' union ' ~ incomplete_periods('activity_date')
         ) }} as first_day,
         max(activity_date) as last_day
     from all_activity
@@ -68,7 +68,7 @@ windowed as (
                 then activity.user_id
         end) as wau,
         count(distinct activity.user_id) as mau,
-        max(activity.last_received_at) as last_received_at
+        max(activity.last_loaded_at) as last_loaded_at
     from days
     left join activity
         on
@@ -87,7 +87,7 @@ final as (
         cast(mau as bigint) as mau,
         {{ safe_divide('dau', 'mau') }} as stickiness,
         {{ is_complete_period('activity_date', 'day') }} as is_complete_period,
-        last_received_at
+        last_loaded_at
     from windowed
 
 )

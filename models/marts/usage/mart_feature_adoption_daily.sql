@@ -2,14 +2,14 @@
     config(
         materialized='incremental',
         unique_key='activity_date',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- Grain: one row per UTC day x feature with AI traffic. adoption_rate = users of the feature that
 -- day / the day's active product users (users with an AI request or a product event that day).
 -- Incremental: every day with a user-day (fct_user_activity_daily: calls and product events)
--- received within the lookback is recomputed whole, so a late product event, which changes the
+-- loaded within the lookback is recomputed whole, so a late product event, which changes the
 -- day's active users, rebuilds its day too.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
@@ -25,7 +25,7 @@ activity as (
 
     {{ incremental_scope(
         'all_activity', 'activity_date',
-        [touched('all_activity', 'activity_date', 'last_received_at'), incomplete_periods('activity_date')]
+        [touched('all_activity', 'activity_date', 'last_loaded_at'), incomplete_periods('activity_date')]
     ) }}
 
 ),
@@ -50,7 +50,7 @@ active_users as (
     select
         activity_date,
         count(distinct user_id) as active_product_user_count,
-        max(last_received_at) as last_received_at
+        max(last_loaded_at) as last_loaded_at
     from activity
     group by activity_date
 
@@ -80,7 +80,7 @@ final as (
         cast(active_users.active_product_user_count as bigint) as active_product_user_count,
         {{ safe_divide('feature_use.users', 'active_users.active_product_user_count') }} as adoption_rate,
         {{ is_complete_period('feature_use.activity_date', 'day') }} as is_complete_period,
-        active_users.last_received_at
+        active_users.last_loaded_at
     from feature_use
     inner join active_users on feature_use.activity_date = active_users.activity_date
 

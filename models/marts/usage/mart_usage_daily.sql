@@ -2,13 +2,13 @@
     config(
         materialized='incremental',
         unique_key='activity_date',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- Grain: one row per UTC day with AI traffic. How much the AI is used.
 -- Incremental: new_user_count depends on every earlier day (a late call can move a user's first day
--- earlier), so every day from the earliest day with a call received within the lookback is
+-- earlier), so every day from the earliest day with a call loaded within the lookback is
 -- recomputed whole. Late calls reach a few days back: a few days are rebuilt, not all.
 
 {%- set first_day = incremental_scope_start(
@@ -61,7 +61,7 @@ daily as (
         count(distinct user_id) as active_user_count,
         count(distinct session_id) as sessions,
         sum(case when is_anonymous then 1 else 0 end) as anonymous_request_count,
-        max(received_at) as last_received_at
+        max(loaded_at) as last_loaded_at
     from requests
     group by request_date
 
@@ -89,7 +89,7 @@ final as (
         cast(coalesce(new_user_count.new_user_count, 0) as bigint) as new_user_count,
         cast(daily.anonymous_request_count as bigint) as anonymous_request_count,
         {{ is_complete_period('daily.request_date', 'day') }} as is_complete_period,
-        daily.last_received_at
+        daily.last_loaded_at
     from daily
     left join new_user_count on daily.request_date = new_user_count.request_date
 

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='staging_row_id',
-        meta={'recent_column': 'received_at'}
+        meta={'recent_column': 'loaded_at'}
     )
 }}
 
@@ -25,6 +25,16 @@ scoped as (
 
 ),
 
+clamped as (
+
+    -- received_at by the sender's clock, never after the load that brought the row (docs/loading.md)
+    select
+        *,
+        {{ clamped_received_at('scoped') }} as clamped_received_at
+    from scoped
+
+),
+
 keyed as (
 
     select
@@ -32,14 +42,14 @@ keyed as (
         {{ staging_row_id('event_id', [
             'occurred_at', 'received_at', 'session_id', 'user_id', 'request_id', 'feedback_type', 'rating'
         ]) }} as staging_row_id
-    from scoped
+    from clamped
 
 ),
 
 deduplicated as (
 
     -- first received copy of each event (a row without an event_id is keyed by its content)
-    {{ deduplicate_first('keyed', 'staging_row_id', 'received_at, occurred_at') }}
+    {{ deduplicate_first('keyed', 'staging_row_id', 'clamped_received_at, occurred_at') }}
 
 ),
 
@@ -49,7 +59,9 @@ renamed as (
         staging_row_id,
         {{ blank_as_null('event_id') }} as feedback_id,
         occurred_at,
-        received_at,
+        clamped_received_at as received_at,
+        _loaded_at as loaded_at,
+        _load_id as load_id,
         {{ blank_as_null('user_id') }} as user_id,
         {{ blank_as_null('session_id') }} as session_id,
         {{ blank_as_null('request_id') }} as request_id,

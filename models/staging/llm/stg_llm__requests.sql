@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='staging_row_id',
-        meta={'recent_column': 'received_at'}
+        meta={'recent_column': 'loaded_at'}
     )
 }}
 
@@ -28,6 +28,16 @@ scoped as (
 
 ),
 
+clamped as (
+
+    -- received_at by the sender's clock, never after the load that brought the row (docs/loading.md)
+    select
+        *,
+        {{ clamped_received_at('scoped') }} as clamped_received_at
+    from scoped
+
+),
+
 keyed as (
 
     select
@@ -35,14 +45,14 @@ keyed as (
         {{ staging_row_id('event_id', [
             'occurred_at', 'received_at', 'session_id', 'user_id', 'response_id', 'model_id', 'query_text'
         ]) }} as staging_row_id
-    from scoped
+    from clamped
 
 ),
 
 deduplicated as (
 
     -- first received copy of each event (a row without an event_id is keyed by its content)
-    {{ deduplicate_first('keyed', 'staging_row_id', 'received_at, occurred_at, response_id') }}
+    {{ deduplicate_first('keyed', 'staging_row_id', 'clamped_received_at, occurred_at, response_id') }}
 
 ),
 
@@ -72,7 +82,9 @@ renamed as (
         {{ blank_as_null('deduplicated.event_id') }} as request_id,
         deduplicated.schema_version,
         deduplicated.occurred_at,
-        deduplicated.received_at,
+        deduplicated.clamped_received_at as received_at,
+        deduplicated._loaded_at as loaded_at,
+        deduplicated._load_id as load_id,
         deduplicated.tenant_id,
         {{ blank_as_null('deduplicated.user_id') }} as user_id,
         {{ blank_as_null('deduplicated.session_id') }} as session_id,

@@ -44,7 +44,9 @@ def _plan(target: Target, settings: Rules) -> list[tuple[str, list[str], list[Ch
                 f"{RAW_SCHEMA}.{name} does not exist in {target.name}: run llm-analytics load first"
             )
         full = f"{RAW_SCHEMA}.{name}"
-        checks = build_checks(full, raw[name], settings.raw.get(name, []), settings, table, sql_types=sql)
+        # in the warehouse a raw table also holds the loader's stamps (_loaded_at, _load_id)
+        stored = table.stored()
+        checks = build_checks(full, raw[name], settings.raw.get(name, []), settings, stored, sql_types=sql)
         plan.append((full, raw[name], checks))
     schemas: dict[str, dict[str, list[str]]] = {}
     for pattern, rules in settings.warehouse.items():

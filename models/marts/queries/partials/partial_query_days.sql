@@ -2,14 +2,14 @@
     config(
         materialized='incremental',
         unique_key='request_date',
-        meta={'recent_column': 'last_received_at'}
+        meta={'recent_column': 'last_loaded_at'}
     )
 }}
 
 -- Additive partial aggregates of each distinct query (query_hash) per UTC day, so the all-time
 -- mart_query_patterns sums a few rows per query instead of re-reading every call: popular
 -- queries get new calls every hour, so rebuilding the queries touched is rebuilding them all.
--- Grain: one row per query_hash x request_date. Incremental: every day with a call received, or
+-- Grain: one row per query_hash x request_date. Incremental: every day with a call loaded, or
 -- given feedback, within the lookback is recomputed whole.
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
@@ -31,7 +31,7 @@ feedback as {{ not_materialized() }} (
 requests as (
 
     {{ incremental_scope('all_requests', 'request_date', touched_via(
-        'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_received_at')
+        'all_requests', 'request_date', 'request_id', touched('feedback', 'request_id', 'last_loaded_at')
     )) }}
 
 ),
@@ -53,7 +53,7 @@ final as (
         cast(count(requests.total_latency_ms) as bigint) as latency_count,
         min(requests.occurred_at) as first_seen_at,
         max(requests.occurred_at) as last_seen_at,
-        max(feedback.last_received_at) as last_received_at
+        max(feedback.last_loaded_at) as last_loaded_at
     from requests
     inner join feedback on requests.request_id = feedback.request_id
     group by requests.query_hash, requests.request_date
