@@ -1,0 +1,149 @@
+"""Incremental scope never depends on a sender's clock (issue 16 §1), on DuckDB and PostgreSQL.
+
+The loader stamps every raw event row with its own load time and number (_loaded_at, _load_id),
+and incremental models select by those. Two cases used to leave rows in raw that never reached
+the marts: a received_at in the future (it moved the watermark there) and a backfill (received_at
+older than the watermark minus the lookback). One run with a future row, then one run with 100
+ordinary rows and a backfill, then a full refresh: three builds in all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+from .conftest import Warehouse
+from .fixtures import request, write_fixture, write_jsonl
+from .test_pipeline import snapshot
+
+FUTURE = "2099-01-01 00:00:00"
+
+
+def load(wh: Warehouse, path: Path) -> None:
+    wh.cli("load", str(path), "--target", wh.target)
+
+
+def call(event_id: str, occurred_at: str, received_at: str, session_id: str, user_id: str = "u1") -> dict:
+    return request(
+        event_id,
+        occurred_at=occurred_at,
+        received_at=received_at,
+        user_id=user_id,
+        session_id=session_id,
+        provider="openai",
+        model_id="gpt-4o",
+        prompt_tokens=100,
+        completion_tokens=10,
+    )
+
+
+def test_future_and_backfilled_rows_reach_the_marts(warehouse: Warehouse, tmp_path: Path) -> None:
+    q = warehouse.query
+    load(warehouse, write_fixture(tmp_path / "raw"))
+    # a sender's clock far ahead: the loader warns and loads it
+    future = call("rf", "2026-10-22 12:00:00", FUTURE, "sf")
+    load(warehouse, write_jsonl(tmp_path / "llm_requests-future.jsonl", [future]))
+    warehouse.dbt("build")
+    loaded = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    # raw keeps what the sender said; staging and the marts clamp it to the load time
+    assert str(warehouse.scalar("select received_at from raw.llm_requests where event_id = 'rf'")).startswith(
+        "2099-01-01"
+    )
+    received, stamped = q(
+        "select received_at, loaded_at from marts.fct_llm_requests where request_id = 'rf'"
+    )[0]
+    assert received == stamped and stamped <= loaded
+
+    # 100 ordinary rows, received after the fixture but long before the future row's clock
+    start = dt.datetime(2026, 10, 23, 10, 0, 0)
+    ordinary = [
+        call(
+            f"ro{i:03d}",
+            str(start + dt.timedelta(minutes=i)),
+            str(start + dt.timedelta(minutes=i, seconds=2)),
+            f"so{i // 10}",
+            user_id="u2" if i % 2 else "u1",
+        )
+        for i in range(100)
+    ]
+    load(warehouse, write_jsonl(tmp_path / "llm_requests-ordinary.jsonl", ordinary))
+    # a backfill: received weeks before the newest received_at minus lookback_hours, with its
+    # feedback and a product event
+    backfill = tmp_path / "backfill"
+    backfill.mkdir()
+    old_calls = [call(f"rb{i}", f"2026-09-2{i} 08:00:00", f"2026-09-2{i} 08:00:01", "sb") for i in range(5)]
+    write_jsonl(backfill / "llm_requests-backfill.jsonl", old_calls)
+    write_jsonl(
+        backfill / "feedback_events-backfill.jsonl",
+        [
+            {
+                "event_id": "fb1",
+                "occurred_at": "2026-09-20 08:01:00",
+                "received_at": "2026-09-20 08:01:01",
+                "user_id": "u1",
+                "session_id": "sb",
+                "request_id": "rb0",
+                "feedback_type": "thumbs_up",
+                "rating": None,
+                "comment": None,
+            }
+        ],
+    )
+    write_jsonl(
+        backfill / "product_events-backfill.jsonl",
+        [
+            {
+                "event_id": "pb1",
+                "occurred_at": "2026-09-20 07:59:00",
+                "received_at": "2026-09-20 07:59:01",
+                "user_id": "u1",
+                "session_id": "sb",
+                "event_name": "ai_query",
+                "properties": '{"feature": "chat"}',
+            }
+        ],
+    )
+    load(warehouse, backfill)
+    warehouse.dbt("build")
+
+    # every load has its own number and a later time than the one before
+    loads = q(
+        "select _load_id, min(_loaded_at), max(_loaded_at), count(*) from raw.llm_requests "
+        "group by _load_id order by _load_id"
+    )
+    assert [r[0] for r in loads] == [1, 2, 3, 4]
+    assert all(r[1] == r[2] for r in loads)
+    assert all(a[2] < b[1] for a, b in itertools.pairwise(loads))
+    assert [r[3] for r in loads[1:]] == [1, 100, 5]
+    assert q("select distinct load_id from raw.load_manifest where file_name like '%backfill%'") == [(4,)]
+
+    requests = {r[0] for r in q("select request_id from marts.fct_llm_requests")}
+    expected = {r["event_id"] for r in ordinary + old_calls} | {"rf"}
+    assert expected <= requests, sorted(expected - requests)
+    rejected = (
+        "select count(*) from intermediate.int_rejected_rows where row_id like 'ro%' or row_id like 'rb%'"
+    )
+    assert warehouse.scalar(rejected + " or row_id in ('rf', 'fb1', 'pb1')") == 0
+    assert q("select request_count, thumbs_up_count from marts.fct_llm_sessions where session_id = 'sb'") == [
+        (5, 1)
+    ]
+    assert q("select has_thumbs_up from marts.fct_llm_request_feedback where request_id = 'rb0'") == [(True,)]
+    assert (
+        warehouse.scalar(
+            "select ai_request_count from marts.fct_user_activity_daily where user_day_id = 'u1|2026-09-20'"
+        )
+        == 1
+    )
+    ordinary_day = warehouse.scalar(
+        "select request_count from marts.mart_usage_daily where activity_date = '2026-10-23'"
+    )
+    assert ordinary_day == 100
+
+    # incremental == full refresh, table by table
+    tables = snapshot(warehouse)
+    warehouse.dbt("build", "--full-refresh")
+    refreshed = snapshot(warehouse)
+    assert len(refreshed) >= 30 and refreshed.keys() == tables.keys()
+    for name, rows in refreshed.items():
+        assert tables[name] == rows, name
