@@ -7,7 +7,8 @@ Speed without losing isolation:
   `built_copy` is a private copy of it (DuckDB: the file; PostgreSQL: `create database ... template`)
   for tests that load more data or rebuild.
 - dbt runs in the warehouse's own folder with a relative DuckDB path, so the profile is the same for
-  every DuckDB warehouse and dbt's partial parse, seeded once per session, skips the full parse.
+  every DuckDB warehouse and dbt's partial parse, seeded once per session, skips the full parse
+  (PostgreSQL's profile names each test's database, so its builds parse in full).
 - `pytest -n 2 --dist loadgroup` (the Makefile) runs the DuckDB and the PostgreSQL tests side by side:
   `pytest_collection_modifyitems` puts each test in its engine's group.
 """
@@ -121,6 +122,7 @@ def _base_env(tmp_path: Path) -> dict[str, str]:
     env["DBT_TARGET_PATH"] = str(tmp_path / "dbt-target")
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env.setdefault("DBT_THREADS", "4")  # the tests' models are small: dbt waits more than it computes
+    env.setdefault("DBT_WRITE_JSON", "false")  # no test reads manifest.json or run_results.json
     env["LLM_ANALYTICS_PROJECT_DIR"] = str(ROOT)
     return env
 
@@ -253,18 +255,19 @@ def built_copy(request: pytest.FixtureRequest) -> Warehouse:
 
 def _engine(item: pytest.Item) -> str | None:
     """The engine a test runs on, for xdist's loadgroup: its warehouse parameter, else the engine
-    fixture it uses (a test on both runs with the PostgreSQL ones)."""
+    fixture it uses (a test on both runs with the DuckDB ones: PostgreSQL's builds parse in full)."""
     params = getattr(item, "callspec", None)
     for value in params.params.values() if params else ():
         if value in ENGINES:
             return str(value)
     names = getattr(item, "fixturenames", ())
-    for engine in reversed(ENGINES):
+    for engine in ENGINES:
         if f"{engine}_wh" in names or f"built_{engine}" in names or f"{engine}_built_copy" in names:
             return engine
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         engine = _engine(item)

@@ -21,6 +21,8 @@ from .fixtures import FEEDBACK, REQUESTS, USERS_CSV, write_fixture, write_jsonl
 
 TABLES = list(raw_tables())
 CLEAN_REQUESTS = [r for r in REQUESTS if r["event_id"] not in ("r6", "r7", "r8")]
+MARTS = ["+fct_llm_requests", "+fct_llm_sessions", "+fct_feedback"]
+BUILD_MARTS = ["build", "--select", *MARTS, "--exclude-resource-type", "test", "unit_test"]
 
 
 def counts(wh: Warehouse) -> dict[str, int]:
@@ -160,15 +162,13 @@ def test_rules_drive_the_suite_and_a_bad_rule_names_the_file(tmp_path: Path) -> 
         build_checks("raw.users", table.column_names, load_rules(bad).raw["users"], load_rules(bad), table)
 
 
-def test_validate_duckdb_writes_summary_and_docs(
-    duckdb_wh: Warehouse, duckdb_built_copy: Warehouse, tmp_path: Path
-) -> None:
+def test_validate_duckdb_writes_summary_and_docs(duckdb_wh: Warehouse, tmp_path: Path) -> None:
     duckdb_wh.cli("load", str(write_fixture(tmp_path / "raw")))
     proc = duckdb_wh.cli("validate", "--out", str(tmp_path / "v0"), check=False)
     assert proc.returncode == 2
     assert "marts.fct_llm_requests does not exist in duckdb: run dbt build first" in flat(proc.stderr)
 
-    duckdb_wh = duckdb_built_copy  # the same data, built
+    duckdb_wh.dbt(*BUILD_MARTS)
     out = tmp_path / "validation"
     duckdb_wh.cli("validate", "--out", str(out))
     summary = json.loads((out / "summary.json").read_text())
@@ -203,8 +203,9 @@ def test_validate_duckdb_writes_summary_and_docs(
     )
 
 
-def test_validate_postgres_runs_in_the_database(postgres_built_copy: Warehouse, tmp_path: Path) -> None:
-    postgres_wh = postgres_built_copy  # the hand-built fixture, built
+def test_validate_postgres_runs_in_the_database(postgres_wh: Warehouse, tmp_path: Path) -> None:
+    postgres_wh.cli("load", str(write_fixture(tmp_path / "raw")), "--target", "postgres")
+    postgres_wh.dbt(*BUILD_MARTS)
     out = tmp_path / "validation"
     proc = postgres_wh.cli("validate", "--target", "postgres", "--out", str(out))
     assert "completion_tokens >= 0: 1 of 9 rows; e.g. values -5" in flat(proc.stderr)
