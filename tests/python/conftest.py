@@ -10,7 +10,7 @@ Speed without losing isolation:
   every DuckDB warehouse and dbt's partial parse, seeded once per session, skips the full parse
   (PostgreSQL's profile names each test's database, so its builds parse in full).
 - `pytest -n 2 --dist loadgroup` (the Makefile) runs the DuckDB and the PostgreSQL tests side by side:
-  `pytest_collection_modifyitems` puts each test in its engine's group.
+  `pytest_itemcollected` puts each test in its engine's group.
 """
 
 from __future__ import annotations
@@ -267,9 +267,8 @@ def _engine(item: pytest.Item) -> str | None:
     return None
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        engine = _engine(item)
-        if engine:
-            item.add_marker(pytest.mark.xdist_group(engine))
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Each test in its engine's xdist group (set as it is collected, before xdist reads the groups)."""
+    engine = _engine(item)
+    if engine:
+        item.add_marker(pytest.mark.xdist_group(engine))
