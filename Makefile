@@ -52,7 +52,8 @@ lint: install  ## ruff on the Python, sqlfluff on models/ and macros/
 	DUCKDB_PATH=target/sqlfluff.duckdb $(BIN)/sqlfluff lint models macros tests --disable-progress-bar
 
 test: install lint  ## Every test: lint, pytest (DuckDB and PostgreSQL, dbt builds included)
-	$(BIN)/pytest -q -p no:cacheprovider tests/python
+	@# two workers: the DuckDB tests on one, the PostgreSQL ones on the other (see tests/python/conftest.py)
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=15 tests/python
 
 prices: install  ## Regenerate the pricing seeds from genai-prices (keeps price history)
 	$(BIN)/llm-analytics prices
