@@ -49,7 +49,7 @@ lint: install  ## ruff on the Python, sqlfluff on models/ and macros/
 	$(BIN)/ruff format --check scripts tests
 	@# the dbt templater opens a warehouse: an empty one, so models render as on a first build
 	@mkdir -p target && rm -f target/sqlfluff.duckdb
-	DUCKDB_PATH=target/sqlfluff.duckdb $(BIN)/sqlfluff lint models macros tests --disable-progress-bar
+	DUCKDB_PATH=target/sqlfluff.duckdb $(BIN)/sqlfluff lint models macros tests --disable-progress-bar --processes 2
 
 test: install lint  ## Every test: lint, pytest (DuckDB and PostgreSQL, dbt builds included)
 	@# two workers: the DuckDB tests on one, the PostgreSQL ones on the other (see tests/python/conftest.py)
