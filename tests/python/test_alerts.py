@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
-import os
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 from llm_analytics.generate import incidents
 
-from .conftest import BIN, REQUIRE_POSTGRES, ROOT, Warehouse, _base_env, _pg_conninfo, postgres_available
+from .conftest import BIN, ROOT, Warehouse, _base_env, new_warehouse
 
 START = dt.datetime(2026, 10, 1)
 DAYS = 21
@@ -52,37 +50,12 @@ def wh(
     request: pytest.FixtureRequest, sample_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Warehouse]:
     """The sample loaded and built, once per engine."""
-    tmp = tmp_path_factory.mktemp(f"alerts-{request.param}")
-    env = _base_env(tmp)
-    env["DBT_TARGET"] = request.param
-    name = ""
-    if request.param == "duckdb":
-        env["DUCKDB_PATH"] = str(tmp / "warehouse.duckdb")
-    else:
-        if not postgres_available():
-            if REQUIRE_POSTGRES:
-                pytest.fail("PostgreSQL is required (LLM_ANALYTICS_REQUIRE_POSTGRES=1) but not reachable")
-            pytest.skip("no PostgreSQL server reachable")
-        import psycopg
-
-        name = f"llm_analytics_alerts_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(_pg_conninfo(os.environ.get("PGDATABASE", "postgres")), autocommit=True) as con:
-            con.execute(f"create database {name}")
-        env["PGDATABASE"] = name
-    w = Warehouse(request.param, env)
-    try:
+    for w in new_warehouse(request.param, tmp_path_factory.mktemp(f"alerts-{request.param}")):
         w.cli("load", str(sample_dir), "--target", w.target)
         # only what alerts read, without tests: other marts' own checks are not this module's business
         marts = ("+mart_alert_metrics_hourly", "+fct_llm_sessions", "+fct_llm_requests")
         w.dbt("build", "--select", *marts, "--exclude-resource-type", "test")
         yield w
-    finally:
-        if name:
-            import psycopg
-
-            admin = _pg_conninfo(os.environ.get("PGDATABASE", "postgres"))
-            with psycopg.connect(admin, autocommit=True) as con:
-                con.execute(f"drop database if exists {name} with (force)")
 
 
 def alerts(wh: Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
@@ -238,7 +211,7 @@ def test_concurrent_runs_notify_once(wh: Warehouse, tmp_path: Path) -> None:
     cmd = [str(BIN / "llm-analytics"), "alerts", "run", "--target", wh.target, "--rules", str(rules)]
     cmd += ["--at", _end("latency_spike")]
     procs = [
-        subprocess.Popen(cmd, cwd=ROOT, env=wh.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(cmd, cwd=wh.home, env=wh.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(3)
     ]
     results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else b"") for p in procs]
@@ -371,6 +344,6 @@ def test_no_marts_exit_2(duckdb_wh: Warehouse) -> None:
     assert proc.returncode == 2 and "does not exist" in proc.stderr
     import duckdb
 
-    duckdb.connect(duckdb_wh.env["DUCKDB_PATH"]).close()
+    duckdb.connect(str(duckdb_wh.path)).close()
     proc = duckdb_wh.cli("alerts", "run", check=False)
     assert proc.returncode == 2 and "no marts built" in proc.stderr and "Traceback" not in proc.stderr
