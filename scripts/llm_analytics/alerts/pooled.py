@@ -211,10 +211,17 @@ def judge(
         o.status = FIRING if c.holds(o.value) and floor_ok else OK
         return o
     if c.kind == "wilson":
-        lo, hi = stats.wilson_interval(int(k), int(o.samples or 0), r.confidence)
-        o.bound = lo if c.op in (">", ">=") else hi
+        # Wilson's interval is generous at one or two calls (1 failure in 1 call has a 99% lower bound
+        # of 13%, yet happens 1 time in 20 at a 5% rate), so the exact binomial tail against the
+        # threshold must also be below alpha: a thin hour cannot page on one failed call.
+        n = int(o.samples or 0)
+        lo, hi = stats.wilson_interval(int(k), n, r.confidence)
+        up = c.op in (">", ">=")
+        o.bound = lo if up else hi
         o.threshold = c.number
-        o.status = FIRING if c.holds(o.bound) and floor_ok else OK
+        p = min(1.0, max(0.0, c.number))
+        o.p_value = stats.binomial_sf(int(k), n, p) if up else stats.binomial_cdf(int(k), n, p)
+        o.status = FIRING if c.holds(o.bound) and o.p_value < (r.alpha or 0) and floor_ok else OK
         return o
     if base_hours < r.min_baseline_hours or o.baseline_mean is None:
         o.reason = f"{base_hours} baseline hours < min_baseline_hours {r.min_baseline_hours}"
@@ -247,7 +254,8 @@ def sentence_tail(o: Any, base: str, fmt: Any) -> str:
         side = "lower" if c.op in (">", ">=") else "upper"
         return (
             f"{o.successes:,.0f} of {o.samples:,.0f}; {r.confidence:.0%} interval {side} bound "
-            f"{o.bound:.3g}, threshold {c.op} {c.number:g}"
+            f"{o.bound:.3g}, threshold {c.op} {c.number:g}; p = {o.p_value:.2g} at {c.number:g}, "
+            f"alpha {r.alpha:g}"
         )
     if c.kind == "binomial":
         return (

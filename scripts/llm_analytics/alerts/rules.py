@@ -414,16 +414,21 @@ def _statistical(metric: Metric, condition: Condition, spec: dict[str, Any]) -> 
         if value is not None and lo is not None and hi is not None and not lo < value < hi:
             raise ValueError(f"{key} {value!r} must be between {lo:g} and {hi:g}")
         out[key] = None if value is None else float(value)
-    need = {"wilson": ("rate", "confidence"), "binomial": ("rate", "alpha"), "poisson": ("count", "alpha")}
+    need = {
+        "wilson": ("rate", ("confidence", "alpha")),
+        "binomial": ("rate", ("alpha",)),
+        "poisson": ("count", ("alpha",)),
+    }
     if condition.kind in need:
-        kind, key = need[condition.kind]
+        kind, keys = need[condition.kind]
         if metric.kind != kind:
             raise ValueError(
                 f"condition {condition.text!r} tests a {kind}; {metric.name} is not one "
                 f"(wilson and binomial are for rates, poisson for request_count)"
             )
-        if out[key] is None:
-            raise ValueError(f"condition {condition.text!r} needs {key} (on the rule or under defaults:)")
+        for key in keys:
+            if out[key] is None:
+                raise ValueError(f"condition {condition.text!r} needs {key} (on the rule or under defaults:)")
     return out
 
 
