@@ -246,23 +246,28 @@ def judge(
     return o
 
 
+def _g(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
 def sentence_tail(o: Any, base: str, fmt: Any) -> str:
     """The bracketed comparison of a statistical condition, for Observation.sentence."""
     r, c = o.rule, o.rule.condition
     unit = r.metric.unit
+    pv, alpha = _g(o.p_value, ".2g"), _g(r.alpha, "g")
     if c.kind == "wilson":
         side = "lower" if c.op in (">", ">=") else "upper"
         return (
-            f"{o.successes:,.0f} of {o.samples:,.0f}; {r.confidence:.0%} interval {side} bound "
-            f"{o.bound:.3g}, threshold {c.op} {c.number:g}; p = {o.p_value:.2g} at {c.number:g}, "
-            f"alpha {r.alpha:g}"
+            f"{_g(o.successes, ',.0f')} of {_g(o.samples, ',.0f')}; {_g(r.confidence, '.0%')} interval "
+            f"{side} bound {_g(o.bound, '.3g')}, threshold {c.op} {c.number:g}; p = {pv} at "
+            f"{c.number:g}, alpha {alpha}"
         )
     if c.kind == "binomial":
         return (
-            f"{o.successes:,.0f} of {o.samples:,.0f} against a {base} rate of {o.baseline_mean:.3g}; "
-            f"p = {o.p_value:.2g} against {c.number:g}x that rate, alpha {r.alpha:g}"
+            f"{_g(o.successes, ',.0f')} of {_g(o.samples, ',.0f')} against a {base} rate of "
+            f"{_g(o.baseline_mean, '.3g')}; p = {pv} against {c.number:g}x that rate, alpha {alpha}"
         )
     return (
-        f"against a {base} mean of {fmt(o.baseline_mean, unit)}; p = {o.p_value:.2g} against "
-        f"{c.number:g}x that mean, alpha {r.alpha:g}"
+        f"against a {base} mean of {fmt(o.baseline_mean, unit)}; p = {pv} against "
+        f"{c.number:g}x that mean, alpha {alpha}"
     )
