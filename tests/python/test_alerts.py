@@ -110,7 +110,12 @@ def write_rules(path: Path, rules: list[dict[str, Any]], notifiers: dict[str, An
 def test_latency_spike(wh: Warehouse) -> None:
     code, out = fired(wh, _end("latency_spike"))
     assert code == 1
-    assert {a["rule"] for a in out} == {"high_latency", "slow_first_token"}
+    assert {a["rule"] for a in out} == {
+        "high_latency",
+        "slow_first_token",
+        "latency_doubling",
+        "latency_doubling_overall",
+    }
     a = next(a for a in out if a["rule"] == "high_latency")
     assert a["severity"] == "warning" and a["metric"] == "latency_p95_ms" and a["scope_key"] == "overall"
     assert a["value"] > a["threshold"] == 5000
@@ -123,22 +128,40 @@ def test_latency_spike(wh: Warehouse) -> None:
 def test_error_burst(wh: Warehouse) -> None:
     code, out = fired(wh, _end("error_burst"))
     assert code == 1
-    assert {a["rule"] for a in out} == {"error_rate"}
-    assert all(a["scope"]["provider"] == INCIDENTS["error_burst"].provider for a in out)
-    assert all(a["severity"] == "critical" and a["value"] > 0.05 and a["samples"] >= 50 for a in out)
+    assert {a["rule"] for a in out} == {
+        "error_rate",
+        "error_rate_overall",
+        "error_type_rise",
+        "error_type_rise_overall",
+    }
+    per_model = [a for a in out if a["scope_type"] == "provider_model"]
+    assert all(a["scope"]["provider"] == INCIDENTS["error_burst"].provider for a in per_model)
+    rate = [a for a in out if a["rule"] == "error_rate"]
+    assert rate and all(
+        a["severity"] == "critical" and a["bound"] > 0.05 and a["p_value"] < 1e-4 for a in rate
+    )
 
 
 def test_cost_spike(wh: Warehouse) -> None:
     code, out = fired(wh, _end("cost_spike"))
     assert code == 1
     by_rule = {a["rule"]: a for a in out}
-    assert set(by_rule) == {"cost_spike", "session_cost", "user_budget", "request_spike"}
-    assert by_rule["cost_spike"]["value"] > 2.5 * by_rule["cost_spike"]["baseline_mean"]
+    assert set(by_rule) == {
+        "cost_spike",
+        "cost_spike_model",
+        "token_spike",
+        "token_spike_model",
+        "session_cost",
+        "user_budget",
+        "request_spike",
+        "request_spike_overall",
+    }
+    assert by_rule["cost_spike"]["value"] > 3 * by_rule["cost_spike"]["baseline_mean"]
     assert "same-hour mean" in by_rule["cost_spike"]["message"]
     assert by_rule["session_cost"]["scope"]["session"].endswith("runaway")
     assert by_rule["user_budget"]["scope"]["user"] == by_rule["session_cost"]["scope"]["user"]
     assert by_rule["request_spike"]["scope_key"] == "openai/gpt-4o"
-    assert by_rule["request_spike"]["zscore"] > 5
+    assert by_rule["request_spike"]["p_value"] < 1e-4
 
 
 @pytest.mark.parametrize("at", ["2026-10-06 13:00:00", "2026-10-14 04:00:00", "2026-10-19 11:00:00"])

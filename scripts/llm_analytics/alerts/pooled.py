@@ -83,6 +83,10 @@ def evaluate_pooled(db: Db, rule: Rule, start: dt.datetime, end: dt.datetime) ->
     days = int(project_vars().get("alert_baseline_days") or 7)
     if rule.metric.name == "slow_call_rate":
         return _slow_calls(db, rule, start, end, days)
+    if rule.metric.name.startswith("version_"):
+        from .drift import evaluate_drift
+
+        return evaluate_drift(db, rule, start, end)
     series = _series(rule)
     cols = sorted({c for s in series for c in (s.value_col, s.trials_col) if c} | {"request_count"})
     rows = db.rows(

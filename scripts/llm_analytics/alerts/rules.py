@@ -139,6 +139,23 @@ METRICS: dict[str, Metric] = {
             hourly_only=True,
             kind="rate",
         ),
+        *(
+            Metric(
+                f"version_{what}",
+                REQUESTS,
+                ("provider_model",),
+                "",
+                "calls of the new version (thumbs of them for thumbs_down)",
+                f"{text} of a model's newest model_version since its first call, against the previous "
+                "version's in the alert_baseline_days days before it (alerts/drift.py).",
+                kind="rate",
+            )
+            for what, text in (
+                ("slow_call_rate", "Share of calls slower than alert_slow_call_factor x the previous median"),
+                ("regeneration_rate", "Share of calls regenerating an earlier answer"),
+                ("thumbs_down_rate", "Thumbs down / thumbs"),
+            )
+        ),
         Metric(
             "error_type_rate",
             MART,
