@@ -278,3 +278,27 @@ def test_rules_covered() -> None:
     assert {p.rule for p in PLANTED} <= set(RULES)
     assert all(isinstance(r, Rule) for r in RULES.values()) and len(RULES) >= 16
     assert Path(ROOT / "alerts.yml").exists()
+
+
+def test_drift_counts_match_the_calls(traffic: tuple[int, Db, pd.DataFrame]) -> None:
+    """The drift rule's k of n, for both versions, against the calls counted here with pandas."""
+    _, db, calls = traffic
+    end = DRIFT + dt.timedelta(hours=48)
+    google = calls[(calls.provider == MODELS[2][0]) & (calls.occurred_at < end)]
+    first_new = google[google.model_version == "v2"].occurred_at.min()
+    new = google[google.model_version == "v2"]
+    old = google[(google.model_version == "v1") & (google.occurred_at >= first_new - pd.Timedelta(days=7))]
+    [o] = evaluate(db, RULES["version_regeneration_drift"], end).observations
+    assert o.scope == {
+        "provider": MODELS[2][0],
+        "model": MODELS[2][1],
+        "model_version": "v2",
+        "previous_version": "v1",
+    }
+    assert (o.successes, o.samples) == (new.is_regenerated.sum(), len(new))
+    assert o.baseline_mean == pytest.approx((old.is_regenerated.sum() + 0.5) / (len(old) + 1))
+    [r] = evaluate(db, RULES["version_rating_drift"], end).observations
+    assert (r.successes, r.samples) == (
+        (new.explicit_rating == "down").sum(),
+        new.explicit_rating.notna().sum(),
+    )
