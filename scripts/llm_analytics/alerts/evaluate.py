@@ -153,6 +153,8 @@ def _scope_label(key: str, scope: dict[str, str], scope_type: str) -> str:
 
 def _window_label(o: Observation) -> str:
     end = o.window_end.strftime("%Y-%m-%d %H:%M")
+    if o.rule.metric.name.startswith("version_"):  # drift: every call since the version's first
+        return f"since its first call at {o.window_start:%Y-%m-%d %H:%M} up to {end} UTC"
     if o.rule.window.hours == 0:
         return f"on {o.window_start:%Y-%m-%d} up to {end} UTC"
     if o.rule.window.hours == 1:
