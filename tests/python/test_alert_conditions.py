@@ -9,6 +9,7 @@ and cost_spike, with the p-values and bounds worked out here independently.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -29,9 +30,9 @@ MODELS = ["openai/gpt-4o", "anthropic/claude", "google/gemini", "mistral/small"]
 RULES = {r.name: r for r in load_rules(ROOT / "alerts.yml").rules}
 
 
-def mart(hour_rows: dict[dt.datetime, dict[str, dict[str, float]]]) -> Db:
+def mart(hour_rows: dict[dt.datetime, dict[str, dict[str, float]]], path: str = ":memory:") -> Db:
     """Every hour of 9 days x 4 models + overall: 4 calls per model (16 an hour), 0.04 USD each call."""
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(path)
     con.execute("create schema marts")
     types = project_vars()["error_types"]
     cols = ["request_count", "error_count", "cost_usd", "total_tokens", "thumbs_count", "thumbs_down_count"]
@@ -177,3 +178,49 @@ def test_backtest_groups_consecutive_hours(db: Db) -> None:
     first, second = group_incidents(rule, obs)
     assert (first.hours, first.peak_value, first.peak_hour) == (2, 0.5, SPIKE)
     assert (second.hours, second.first_hour) == (1, SPIKE + dt.timedelta(hours=2))
+
+
+def test_backtest_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`llm-analytics alerts backtest` on a warehouse file: the incidents as JSON, nothing written."""
+    from llm_analytics.alerts.cli import app
+    from typer.testing import CliRunner
+
+    path = tmp_path / "warehouse.duckdb"
+    db = mart(spike_hour(), str(path))
+    for table in ("fct_llm_sessions", "fct_llm_requests"):  # present, as require_marts wants
+        db.execute(f"create table marts.{table} (request_id varchar)")
+    db.con.close()
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "defaults: {alpha: 0.0001, confidence: 0.99}\n"
+        "rules:\n"
+        "  - {name: err, metric: error_rate, scope: overall, condition: 'wilson > 0.05', severity: high}\n"
+        "  - {name: calls, metric: request_count, scope: provider_model, baseline: same_hour,"
+        " condition: 'poisson > 3x baseline', severity: high}\n"
+    )
+    monkeypatch.setenv("DUCKDB_PATH", str(path))
+    monkeypatch.setenv("DBT_PROFILES_DIR", str(ROOT))
+    args = ["backtest", "--from", f"{SPIKE - dt.timedelta(hours=3):%Y-%m-%dT%H:%M}"]
+    args += [
+        "--to",
+        f"{SPIKE + dt.timedelta(hours=3):%Y-%m-%dT%H:%M}",
+        "--rules",
+        str(rules),
+        "--format",
+        "json",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    incidents = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert sorted((i["rule"], i["scope_key"]) for i in incidents) == [
+        ("calls", m) for m in sorted(MODELS)
+    ] + [("err", "overall")]
+    assert all(i["hours"] == 1 and i["first_hour"] == f"{SPIKE:%Y-%m-%d %H:%M:%S}" for i in incidents)
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute(
+        "select count(*) from information_schema.schemata where schema_name = 'alerts'"
+    ).fetchone() == (0,)
+    bad = CliRunner().invoke(
+        app, ["backtest", "--from", "2026-10-09", "--to", "2026-10-08", "--rules", str(rules)]
+    )
+    assert bad.exit_code == 2 and "must be after" in bad.output
