@@ -254,8 +254,7 @@ class Rule:
             self.condition.kind in STATISTICAL
             or self.min_value is not None
             or (self.condition.kind == "multiple" and self.window.hours != 1)
-            or (self.metric.source == MART and not self.metric.has_baseline)
-            or self.metric.name == "slow_call_rate"
+            or (self.metric.kind != "" and not self.metric.has_baseline)
         )
 
 
