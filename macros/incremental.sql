@@ -75,11 +75,16 @@
 {%- endmacro %}
 
 {#- The first `grain` value (a day, an hour) a run rebuilds from: the smallest touched one on an
-    incremental run (null when nothing was touched), the smallest of `relation` on a full build.
+    incremental run (null when nothing was touched), the smallest of `relation` on a full build
+    (with literal=true, a date before every row).
     For models whose units depend on the units before them (first use, trailing windows). With
     literal=true, a literal of type `type` (see scalar_literal; nothing touched: a value after
     every row), so the engine can prune by it. -#}
 {% macro incremental_scope_start(relation, grain, touched, literal=false, type='date') -%}
+    {%- if literal and not is_incremental() -%}
+        {#- a full build reads everything: no query at compile time, when the inputs may not exist yet -#}
+        {{- return("cast('1900-01-01' as " ~ type ~ ")") -}}
+    {%- endif -%}
     {%- if is_incremental() -%}
         {%- set query = 'select min(' ~ grain ~ ') from (' ~ touched ~ ') as touched_keys' -%}
     {%- else -%}

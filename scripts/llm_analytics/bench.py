@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from .project import project_dir
+from .warehouse import open_duckdb, postgres_admin
 
 BIN = Path(sys.executable).parent
 START = dt.datetime(2026, 10, 1)
@@ -92,8 +93,7 @@ def make_increment(base: Path, out: Path, seed: int, users: int, requests: int, 
     new_day = START + dt.timedelta(days=days + 5)
     generate(day, seed=seed + 1, days=1, users=users, requests=max(1, requests // days), start=new_day)
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
+    con = open_duckdb()
     end = START + dt.timedelta(days=days)
     base_req = f"read_parquet('{base / 'llm_requests.parquet'}')"
     con.execute(f"""
@@ -101,6 +101,31 @@ def make_increment(base: Path, out: Path, seed: int, users: int, requests: int, 
         select * replace ('inc_' || event_id as event_id, 'inc_' || session_id as session_id)
         from read_parquet('{day / "llm_requests.parquet"}')
     """)
+    _late_and_redelivered(con, base_req, end, new_day)
+    con.execute(
+        """
+        copy (
+            select * from day_requests where event_id not in (select event_id from late)
+            union all select * exclude (n) from late
+            union all select * from dups
+        ) to '{out}' (format parquet)
+    """.replace("{out}", str(out / "llm_requests-increment.parquet"))
+    )
+    _increment_events(con, day, out)
+    counts = {
+        "new_day_requests": con.execute("select count(*) from day_requests").fetchone()[0],
+        "late_requests": con.execute("select count(*) from late").fetchone()[0],
+        "redelivered_duplicates": con.execute("select count(*) from dups").fetchone()[0],
+    }
+    con.close()
+    shutil.rmtree(day)
+    return counts
+
+
+def _late_and_redelivered(
+    con: duckdb.DuckDBPyConnection, base_req: str, end: dt.datetime, new_day: dt.datetime
+) -> None:
+    """Tables late (2% of the new day's calls, moved into base sessions) and dups (base calls again)."""
     # late events: re-home 2% of the new day's calls into base sessions 1-3 days back
     con.execute(f"""
         create table late_targets as
@@ -128,15 +153,10 @@ def make_increment(base: Path, out: Path, seed: int, users: int, requests: int, 
         from {base_req}
         where occurred_at >= timestamp '{end}' - interval 3 day and hash(event_id) % 200 = 0
     """)
-    con.execute(
-        """
-        copy (
-            select * from day_requests where event_id not in (select event_id from late)
-            union all select * exclude (n) from late
-            union all select * from dups
-        ) to '{out}' (format parquet)
-    """.replace("{out}", str(out / "llm_requests-increment.parquet"))
-    )
+
+
+def _increment_events(con: duckdb.DuckDBPyConnection, day: Path, out: Path) -> None:
+    """The new day's feedback and product events, their ids prefixed like its calls'."""
     con.execute(f"""
         copy (select * replace ('inc_' || event_id as event_id, 'inc_' || request_id as request_id,
                                 'inc_' || session_id as session_id)
@@ -148,14 +168,6 @@ def make_increment(base: Path, out: Path, seed: int, users: int, requests: int, 
               from read_parquet('{day / "product_events.parquet"}'))
         to '{out / "product_events-increment.parquet"}' (format parquet)
     """)
-    counts = {
-        "new_day_requests": con.execute("select count(*) from day_requests").fetchone()[0],
-        "late_requests": con.execute("select count(*) from late").fetchone()[0],
-        "redelivered_duplicates": con.execute("select count(*) from dups").fetchone()[0],
-    }
-    con.close()
-    shutil.rmtree(day)
-    return counts
 
 
 def raw_lower_bound(manifest: Path, db: Path) -> float:
@@ -178,8 +190,7 @@ def raw_lower_bound(manifest: Path, db: Path) -> float:
 
     for uid in sorted(models):
         visit(uid)
-    con = duckdb.connect(str(db))
-    con.execute("set TimeZone = 'UTC'")
+    con = open_duckdb(db)
     con.execute(f"set threads = {os.environ.get('DBT_THREADS', '2')}")
     con.execute(f"set memory_limit = '{os.environ.get('DUCKDB_MEMORY_LIMIT', '3GB')}'")
     con.execute("set preserve_insertion_order = false")
@@ -199,7 +210,7 @@ def compare(
     left: Path, right: Path, schemas: tuple[str, ...] = ("staging", "intermediate", "marts")
 ) -> dict[str, int]:
     """EXCEPT ALL both ways on every table of the schemas (doubles compared to a relative 1e-9)."""
-    con = duckdb.connect()
+    con = open_duckdb()
     con.execute(f"attach '{left}' as l (read_only)")
     con.execute(f"attach '{right}' as r (read_only)")
     out: dict[str, int] = {}
@@ -261,18 +272,47 @@ def run_bench(
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
     (out / "logs").mkdir(parents=True)
     users = max(100, requests // 50)
-    result = BenchResult(
-        requests,
-        days,
-        {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "duckdb": duckdb.__version__,
-            "dbt": _version([str(BIN / "dbt"), "--version"]),
-        },
-    )
+    result = BenchResult(requests, days, _machine())
     wh = out / "warehouse.duckdb"
+    run = _Run(out, _bench_env(root, out, wh), result)
+    print(f"bench: {requests:,} requests over {days} days in {out}", flush=True)
+    if reuse:
+        print(f"  (reusing the generated data in {data})", flush=True)
+    else:
+        result.steps.append(_generate(run.step, run.cli, out, requests, users, days, seed))
+        run.save()
+    _load_base(run, data, wh, reuse)
+    full, raw_seconds = _full_build(run, wh)
+    inc, nightly, full_db = _incremental_builds(run, wh)
+    result.mismatches = compare(wh, full_db)
+    # full_refresh.duckdb is kept next to warehouse.duckdb so a difference can be inspected
+    if postgres:
+        result.steps.append(_bench_postgres(out, run.env, run.cli))
+    result.figures = {
+        "rows_per_second_full_build": round(requests / full.seconds),
+        "dbt_over_raw": round(full.seconds / raw_seconds, 2) if raw_seconds else None,
+        "incremental_over_full": round(inc.seconds / full.seconds, 3),
+        "incremental_all_tests_over_full": round(nightly.seconds / full.seconds, 3),
+        "peak_mb": max(s.peak_mb for s in result.steps),
+        "incremental_equals_full_refresh": all(v == 0 for v in result.mismatches.values()),
+    }
+    run.save()
+    return result
+
+
+def _machine() -> dict[str, Any]:
+    """What the figures were measured on: they mean nothing without it."""
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "duckdb": duckdb.__version__,
+        "dbt": _version([str(BIN / "dbt"), "--version"]),
+    }
+
+
+def _bench_env(root: Path, out: Path, wh: Path) -> dict[str, str]:
+    """The environment of every step: the project's profile, pointed at the bench's own warehouse."""
     env = dict(os.environ)
     env.update(
         DBT_PROFILES_DIR=str(root),
@@ -285,52 +325,70 @@ def run_bench(
         # so they belong to development and CI (`make test` runs them), not to every build
         DBT_EXCLUDE_RESOURCE_TYPES="unit_test",
     )
-    cli = str(BIN / "llm-analytics")
-    logs = out / "logs"
+    return env
 
-    def save() -> None:
+
+class _Run:
+    """One benchmark run's folder, environment and results; every timed step goes through step()."""
+
+    def __init__(self, out: Path, env: dict[str, str], result: BenchResult) -> None:
+        self.out = out
+        self.env = env
+        self.result = result
+        self.cli = str(BIN / "llm-analytics")
+        self.logs = out / "logs"
+
+    def save(self) -> None:
         # written after every step, so an interrupted run still leaves its figures
-        (out / "results.json").write_text(json.dumps(asdict(result), indent=2, default=str))
+        (self.out / "results.json").write_text(json.dumps(asdict(self.result), indent=2, default=str))
 
-    def step(name: str, cmd: list[str], e: dict[str, str] | None = None) -> Step:
+    def step(self, name: str, cmd: list[str], e: dict[str, str] | None = None) -> Step:
         # the warehouse copies just written (gigabytes) would otherwise be flushed to disk
         # while the step runs, and be timed with it
         os.sync()
-        s = _run(name, cmd, e or env, logs / f"{name}.log")
-        result.steps.append(s)
-        save()
+        s = _run(name, cmd, e or self.env, self.logs / f"{name}.log")
+        self.result.steps.append(s)
+        self.save()
         print(f"  {name:<24} {s.seconds:>8.1f} s  {s.peak_mb:>8.0f} MB", flush=True)
         return s
 
-    print(f"bench: {requests:,} requests over {days} days in {out}", flush=True)
-    if reuse:
-        print(f"  (reusing the generated data in {data})", flush=True)
-    else:
-        result.steps.append(_generate(step, cli, out, requests, users, days, seed))
-        save()
+
+def _load_base(run: _Run, data: Path, wh: Path, reuse: bool) -> None:
+    """The base data loaded and seeded into the bench warehouse (or an earlier run's copy of it)."""
     loaded = data / "loaded.duckdb"
     if reuse and loaded.exists():
         # the raw tables and seeds an earlier run loaded (loading is checked, and slow, but not
         # what is measured)
         shutil.copy(loaded, wh)
-        step("dbt_seed", _dbt("seed"))
+        run.step("dbt_seed", _dbt("seed"))
     else:
-        step("load", [cli, "load", str(out / "data/base"), "--target", "duckdb"])
-        step("dbt_seed", _dbt("seed"))
+        run.step("load", [run.cli, "load", str(run.out / "data/base"), "--target", "duckdb"])
+        run.step("dbt_seed", _dbt("seed"))
         shutil.copy(wh, loaded)
+
+
+def _full_build(run: _Run, wh: Path) -> tuple[Step, float]:
+    """A full dbt build, timed, and the same models' compiled SQL run directly: its lower bound."""
+    out = run.out
     # same file name in another folder: the compiled SQL names the catalog after the file
     raw_db = out / "raw" / wh.name
     raw_db.parent.mkdir()
     shutil.copy(wh, raw_db)
-    full = step("dbt_build_full", _dbt("build", "--full-refresh"))
+    full = run.step("dbt_build_full", _dbt("build", "--full-refresh"))
     full.detail = _per_node(out / "target/run_results.json")
     shutil.copy(out / "target/manifest.json", out / "manifest_full.json")
     os.sync()
     raw_seconds = raw_lower_bound(out / "manifest_full.json", raw_db)
     raw_db.unlink()
-    result.steps.append(Step("raw_lower_bound", raw_seconds, 0.0))
+    run.result.steps.append(Step("raw_lower_bound", raw_seconds, 0.0))
     print(f"  {'raw_lower_bound':<24} {raw_seconds:>8.1f} s", flush=True)
-    step("load_increment", [cli, "load", str(out / "data/increment"), "--target", "duckdb"])
+    return full, raw_seconds
+
+
+def _incremental_builds(run: _Run, wh: Path) -> tuple[Step, Step, Path]:
+    """The increment loaded, then built incrementally (hourly tests, then all tests) and fully."""
+    out, env, logs = run.out, run.env, run.logs
+    run.step("load_increment", [run.cli, "load", str(out / "data/increment"), "--target", "duckdb"])
     # copies of the warehouse with the increment loaded: one for the same incremental build with
     # every test over whole tables (a nightly build), one for the full refresh to compare with
     full_db = out / "full_refresh.duckdb"
@@ -340,29 +398,16 @@ def run_bench(
     # a scheduled build finds the project parsed by the run before it (partial parsing), so
     # parse first, untimed, with the same vars and environment
     _run("parse_hourly", _dbt("parse", "--vars", HOURLY_TEST_VARS), env, logs / "parse_hourly.log")
-    inc = step("dbt_build_incremental", _dbt("build", "--vars", HOURLY_TEST_VARS))
+    inc = run.step("dbt_build_incremental", _dbt("build", "--vars", HOURLY_TEST_VARS))
     inc.detail = _per_node(out / "target/run_results.json")
     env_nightly = dict(env, DUCKDB_PATH=str(nightly_db), DBT_TARGET_PATH=str(out / "target_nightly"))
     _run("parse_nightly", _dbt("parse"), env_nightly, logs / "parse_nightly.log")
-    nightly = step("dbt_build_incremental_all_tests", _dbt("build"), env_nightly)
+    nightly = run.step("dbt_build_incremental_all_tests", _dbt("build"), env_nightly)
     nightly.detail = _per_node(out / "target_nightly/run_results.json")
     nightly_db.unlink()
     env_full = dict(env, DUCKDB_PATH=str(full_db), DBT_TARGET_PATH=str(out / "target_full"))
-    step("dbt_build_full_refresh", _dbt("build", "--full-refresh"), env_full)
-    result.mismatches = compare(wh, full_db)
-    # full_refresh.duckdb is kept next to warehouse.duckdb so a difference can be inspected
-    if postgres:
-        result.steps.append(_bench_postgres(out, env, cli))
-    result.figures = {
-        "rows_per_second_full_build": round(requests / full.seconds),
-        "dbt_over_raw": round(full.seconds / raw_seconds, 2) if raw_seconds else None,
-        "incremental_over_full": round(inc.seconds / full.seconds, 3),
-        "incremental_all_tests_over_full": round(nightly.seconds / full.seconds, 3),
-        "peak_mb": max(s.peak_mb for s in result.steps),
-        "incremental_equals_full_refresh": all(v == 0 for v in result.mismatches.values()),
-    }
-    save()
-    return result
+    run.step("dbt_build_full_refresh", _dbt("build", "--full-refresh"), env_full)
+    return inc, nightly, full_db
 
 
 def _generate(step: Any, cli: str, out: Path, requests: int, users: int, days: int, seed: int) -> Step:
@@ -412,14 +457,12 @@ def _per_node(run_results: Path) -> dict[str, Any]:
 
 def _bench_postgres(out: Path, env: dict[str, str], cli: str) -> Step:
     """Load the same base data into a fresh PostgreSQL database and time a full dbt build there."""
-    import psycopg
-
     name = "llm_analytics_bench"
     admin = (
         f"host={env.get('PGHOST', '127.0.0.1')} port={env.get('PGPORT', '5432')} "
         f"user={env.get('PGUSER', 'postgres')} dbname={env.get('PGDATABASE', 'postgres')}"
     )
-    with psycopg.connect(admin, autocommit=True) as con:
+    with postgres_admin(admin) as con:
         con.execute(f"drop database if exists {name} with (force)")
         con.execute(f"create database {name}")
     pg_env = dict(env, PGDATABASE=name, DBT_TARGET="postgres", DBT_TARGET_PATH=str(out / "target_pg"))

@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from .project import TARGETS, UserError, load_target, project_dir
+from .cli_params import QualityRulesOpt, TargetOpt, fail
+from .project import UserError, load_target, project_dir
 
 app = typer.Typer(
     help="LLM product analytics warehouse: generate sample data, load raw files, refresh prices.",
@@ -24,15 +25,6 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
-TargetOpt = Annotated[str, typer.Option("--target", "-t", help=f"Warehouse: one of {', '.join(TARGETS)}.")]
-RulesOpt = Annotated[
-    Path | None, typer.Option("--rules", help="Quality rules and policies (default: quality.yml).")
-]
-
-
-def _fail(exc: Exception, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -56,7 +48,7 @@ def generate(
     try:
         start_dt = dt.datetime.fromisoformat(start)
     except ValueError:
-        _fail(UserError(f"--start {start!r} is not a date (YYYY-MM-DD)"))
+        fail(console, UserError(f"--start {start!r} is not a date (YYYY-MM-DD)"))
     from rich.progress import Progress
 
     chunks = -(-requests // CHUNK_REQUESTS)
@@ -84,18 +76,18 @@ def load(
     table: Annotated[
         str | None, typer.Option(help="Raw table for every file (default: from the file name).")
     ] = None,
-    rules: RulesOpt = None,
+    rules: QualityRulesOpt = None,
 ) -> None:
     """Load raw files into the raw schema: checked against the contract, idempotent, all or nothing."""
-    from .loader import ContractError
     from .loader import load as run
+    from .raw_files import ContractError
 
     try:
         files = run(path, load_target(target), table, rules)
     except ContractError as exc:
-        _fail(exc, 1)
+        fail(console, exc, 1)
     except UserError as exc:
-        _fail(exc)
+        fail(console, exc)
     out = RichTable(title=f"load into {target}")
     for col in ("file", "table", "rows", "status"):
         out.add_column(col)
@@ -115,7 +107,7 @@ def validate(
     out: Annotated[Path, typer.Option(help="Folder for summary.json and the HTML data docs.")] = Path(
         "validation"
     ),
-    rules: RulesOpt = None,
+    rules: QualityRulesOpt = None,
 ) -> None:
     """Validate raw tables and marts with Great Expectations; exit 1 when a refuse-level rule fails."""
     from .quality import validate_warehouse, warnings_of
@@ -123,7 +115,7 @@ def validate(
     try:
         summary = validate_warehouse(load_target(target), out, rules)
     except UserError as exc:
-        _fail(exc)
+        fail(console, exc)
     table = RichTable(title=f"validate {target}")
     for col in ("table", "rows", "refused", "warnings"):
         table.add_column(col)
@@ -146,31 +138,30 @@ def validate(
 def validate_file(
     path: Annotated[Path, typer.Argument(help="One .parquet / .jsonl / .csv file.")],
     table: Annotated[str | None, typer.Option(help="Raw table (default: from the file name).")] = None,
-    rules: RulesOpt = None,
+    rules: QualityRulesOpt = None,
 ) -> None:
     """Check one file as `load` would, without a warehouse, and print the peak memory (a benchmark)."""
     import resource
     import time
 
-    import duckdb
-
-    from .loader import ContractError, check_file, discover
+    from .loader import check_file, discover
     from .quality import QualityGate, warnings_of
+    from .raw_files import ContractError
+    from .warehouse import open_duckdb
 
     started = time.perf_counter()
     try:
         files = discover(path, table)
         gate = QualityGate(rules)
-        con = duckdb.connect()
-        con.execute("set TimeZone = 'UTC'")
+        con = open_duckdb()
         for f in files:
             check_file(con, f)
             for w in warnings_of(gate.check_file(con, f)):
                 console.print(f"[yellow]warn:[/] {escape(f'{f.path}: {w}')}", highlight=False, soft_wrap=True)
     except ContractError as exc:
-        _fail(exc, 1)
+        fail(console, exc, 1)
     except UserError as exc:
-        _fail(exc)
+        fail(console, exc)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = sum(f.rows for f in files)
     Console().print(

@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,6 +176,11 @@ def _draw_times(rng: np.random.Generator, n: int, lo: np.ndarray, hi: np.ndarray
     return np.clip(t, lo, hi - 1)
 
 
+# Columns of one chunk's calls while they are being built: name -> one value per call (or per
+# session, for the session-level entries), filled in by the steps of _chunk in order.
+Cols = dict[str, Any]
+
+
 def _chunk(
     rng: np.random.Generator,
     users: pd.DataFrame,
@@ -186,16 +192,47 @@ def _chunk(
     activity: np.ndarray,
     churn_s: np.ndarray,
 ) -> dict[str, pd.DataFrame]:
-    """One chunk of sessions with their requests, feedback and product events."""
+    """One chunk of sessions with their requests, feedback and product events.
+
+    Every step draws from RNG; the order of the draws is part of the output (a seed must give the
+    same bytes), so the steps run in this fixed order and none may be moved or skipped.
+    """
     t0 = int(np.datetime64(start, "s").astype(np.int64))
     t_end = t0 + days * 86400
-    # enough sessions for n_requests calls, the last one cut so the count is exact
+    c = _sessions(rng, users, n_requests, t0, t_end, activity, churn_s)
+    _explode(rng, c, variant_treat, n_requests)
+    _choose_models(rng, c, mid=t0 + days * 86400 // 2)
+    _tokens(rng, c)
+    inc = {i.kind: i for i in incidents(start, days)}
+    _latency(rng, c, lat_spike=_in_hour(c, inc["latency_spike"]) & (c["provider"] == "openai"))
+    _errors(rng, c, err_burst=_in_hour(c, inc["error_burst"]) & (c["provider"] == "anthropic"))
+    _queries(rng, c)
+    _responses(rng, c)
+    _signals(rng, c)
+    _arrival(rng, c)
+    _identities(rng, c, users, chunk_no)
+    _cost_spike(rng, c, users, inc["cost_spike"], chunk_no)
+    requests = _make_dirty(rng, _requests_frame(rng, c))
+    feedback = _feedback(rng, requests, c["thumbs_up"], c["rated"], c["zero"])
+    product = _product_events(rng, requests, c["treat"], chunk_no)
+    return {"llm_requests": requests, "feedback_events": feedback, "product_events": product}
+
+
+def _sessions(
+    rng: np.random.Generator,
+    users: pd.DataFrame,
+    n_requests: int,
+    t0: int,
+    t_end: int,
+    activity: np.ndarray,
+    churn_s: np.ndarray,
+) -> Cols:
+    """Enough sessions for n_requests calls (the last cut so the count is exact), their users, starts."""
     turns = rng.geometric(1 / MEAN_TURNS, int(n_requests / MEAN_TURNS * 1.3) + 10)
     cum_turns = np.cumsum(turns)
     n_sessions = int(np.searchsorted(cum_turns, n_requests)) + 1
     turns = turns[:n_sessions]
     turns[-1] -= int(cum_turns[n_sessions - 1]) - n_requests
-    total = n_requests
     # users: weighted by activity; 6% of sessions are anonymous
     u_idx = rng.choice(len(users), n_sessions, p=activity)
     anon = rng.random(n_sessions) < 0.06
@@ -205,61 +242,85 @@ def _chunk(
     hi = np.minimum(hi, t_end)
     lo = np.minimum(lo, hi - 3600)
     s_start = _draw_times(rng, n_sessions, lo, hi)
+    return {"turns": turns, "n_sessions": n_sessions, "u_idx": u_idx, "anon": anon, "s_start": s_start}
 
-    # explode sessions to requests
-    sess = np.repeat(np.arange(n_sessions), turns)
+
+def _explode(rng: np.random.Generator, c: Cols, variant_treat: np.ndarray, total: int) -> None:
+    """Sessions to calls: each call's session, turn and time (turns some seconds apart)."""
+    turns = c["turns"]
+    sess = np.repeat(np.arange(c["n_sessions"]), turns)
     first = np.repeat(np.cumsum(turns) - turns, turns)
     turn = np.arange(total) - first
     gaps = rng.exponential(70, total).astype(np.int64) + 5
     gaps[turn == 0] = 0
     cum = np.cumsum(gaps)
     offset = cum - np.repeat(cum[np.cumsum(turns) - turns], turns)
-    occurred = s_start[sess] + offset
-    treat = variant_treat[u_idx][sess] & ~anon[sess]
+    c.update(
+        total=total,
+        sess=sess,
+        turn=turn,
+        occurred=c["s_start"][sess] + offset,
+        treat=variant_treat[c["u_idx"]][sess] & ~c["anon"][sess],
+    )
 
-    # model choice; gpt-4o-mini changes version mid-period
+
+def _choose_models(rng: np.random.Generator, c: Cols, mid: int) -> None:
+    """Model choice by weight; gpt-4o-mini changes version at MID (the drift to find)."""
+    total = c["total"]
     m_w = np.array([m[3] for m in MODELS])
     m_idx = rng.choice(len(MODELS), total, p=m_w / m_w.sum())
-    provider = np.array([m[0] for m in MODELS])[m_idx]
     model = np.array([m[1] for m in MODELS])[m_idx]
     version = np.array([m[2] for m in MODELS])[m_idx]
-    mid = t0 + days * 86400 // 2
-    is_v2 = (model == "gpt-4o-mini") & (occurred >= mid)
-    version = np.where(is_v2, "v2", version)
-    routing = rng.choice(["primary", "fallback", "cache"], total, p=[0.9, 0.06, 0.04])
+    is_v2 = (model == "gpt-4o-mini") & (c["occurred"] >= mid)
+    c.update(
+        m_idx=m_idx,
+        provider=np.array([m[0] for m in MODELS])[m_idx],
+        model=model,
+        version=np.where(is_v2, "v2", version),
+        is_v2=is_v2,
+        routing=rng.choice(["primary", "fallback", "cache"], total, p=[0.9, 0.06, 0.04]),
+    )
 
-    # tokens: prompts grow with the conversation; cached tokens on later turns and cache routing
+
+def _tokens(rng: np.random.Generator, c: Cols) -> None:
+    """Prompts grow with the conversation; cached tokens on later turns and on cache routing."""
+    total, turn = c["total"], c["turn"]
     prompt = (rng.lognormal(6.4, 0.7, total) * (1 + 0.6 * turn)).astype(np.int64) + 20
     completion = rng.lognormal(4.8, 0.55, total).astype(np.int64) + 5
     cached = np.where(
         (turn > 0) & (rng.random(total) < 0.55), (prompt * rng.uniform(0.3, 0.8, total)).astype(np.int64), 0
     )
-    cached = np.where(routing == "cache", prompt, cached)
+    c.update(prompt=prompt, completion=completion, cached=np.where(c["routing"] == "cache", prompt, cached))
 
-    # incidents
-    inc = {i.kind: i for i in incidents(start, days)}
 
-    def in_hour(kind: str) -> np.ndarray:
-        s = int(np.datetime64(inc[kind].start, "s").astype(np.int64))
-        return (occurred >= s) & (occurred < s + 3600)
+def _in_hour(c: Cols, incident: Incident) -> np.ndarray:
+    """The calls that occurred in the incident's hour."""
+    s = int(np.datetime64(incident.start, "s").astype(np.int64))
+    return (c["occurred"] >= s) & (c["occurred"] < s + 3600)
 
-    lat_spike = in_hour("latency_spike") & (provider == "openai")
-    err_burst = in_hour("error_burst") & (provider == "anthropic")
 
-    # latency: time to first token, then the completion streamed at the model's speed; the
-    # provider's queue (v2, the incident) slows both
+def _latency(rng: np.random.Generator, c: Cols, lat_spike: np.ndarray) -> None:
+    """Time to first token, then the completion streamed at the model's speed; the provider's
+    queue (v2, the latency incident) slows both."""
+    total, m_idx, routing = c["total"], c["m_idx"], c["routing"]
     ttft_med = np.array([m[4] for m in MODELS])[m_idx]
     tps = np.array([m[5] for m in MODELS])[m_idx]
     ttft = ttft_med * rng.lognormal(0, 0.3, total)
-    total_latency = ttft + completion / tps * 1000 * rng.lognormal(0, 0.15, total)
-    slowdown = np.where(is_v2, 1.35, 1.0) * np.where(lat_spike, 5.0, 1.0)
+    total_latency = ttft + c["completion"] / tps * 1000 * rng.lognormal(0, 0.15, total)
+    slowdown = np.where(c["is_v2"], 1.35, 1.0) * np.where(lat_spike, 5.0, 1.0)
     ttft, total_latency = ttft * slowdown, total_latency * slowdown
     total_latency = np.where(routing == "cache", rng.uniform(20, 80, total), total_latency)
     streamed = (rng.random(total) < 0.8) & (routing != "cache")
-    ttft = np.where(streamed, ttft, np.nan)
-    chunks = np.where(streamed, np.maximum(1, completion // 4), 1)
+    c.update(
+        ttft=np.where(streamed, ttft, np.nan),
+        total_latency=total_latency,
+        chunks=np.where(streamed, np.maximum(1, c["completion"] // 4), 1),
+    )
 
-    # errors
+
+def _errors(rng: np.random.Generator, c: Cols, err_burst: np.ndarray) -> None:
+    """A low error rate by type, and the error incident's burst; a failed call completes nothing."""
+    total = c["total"]
     err_p = np.where(err_burst, 0.6, 0.003)
     is_err = rng.random(total) < err_p
     err_type = np.where(
@@ -268,12 +329,19 @@ def _chunk(
         rng.choice(ERROR_TYPES, total, p=ERROR_W),
     )
     err_type = np.where(is_err, err_type, None)
-    total_latency = np.where(is_err & (err_type == "timeout"), 30000.0, total_latency)
-    completion = np.where(is_err, 0, completion)
-    ttft = np.where(is_err, np.nan, ttft)
-    stop_reason = np.where(is_err, "error", np.where(rng.random(total) < 0.05, "length", "stop"))
+    c.update(
+        is_err=is_err,
+        err_type=err_type,
+        total_latency=np.where(is_err & (err_type == "timeout"), 30000.0, c["total_latency"]),
+        completion=np.where(is_err, 0, c["completion"]),
+        ttft=np.where(is_err, np.nan, c["ttft"]),
+        stop_reason=np.where(is_err, "error", np.where(rng.random(total) < 0.05, "length", "stop")),
+    )
 
-    # queries: a topic, a template, and sometimes personal data
+
+def _queries(rng: np.random.Generator, c: Cols) -> None:
+    """A topic, a template, and sometimes personal data (for the PII masking to catch)."""
+    total = c["total"]
     topics = list(TOPIC_QUERIES)
     topic = rng.choice(len(topics), total)
     tmpl = rng.integers(0, 3, total)
@@ -295,20 +363,29 @@ def _chunk(
         "",
     )
     query_text = np.char.add(np.char.add(base_q.astype(str), suffix.astype(str)), pii.astype(str))
-    category = np.array(topics)[topic]
+    c.update(query_text=query_text, category=np.array(topics)[topic])
 
-    # responses: sometimes a zero-result answer; response text kept for half the calls
-    zero = (~is_err) & (rng.random(total) < np.where(category == "data", 0.08, 0.02))
-    resp_len = np.where(is_err, 0, completion * 4)
+
+def _responses(rng: np.random.Generator, c: Cols) -> None:
+    """Sometimes a zero-result answer; response text kept for half the calls."""
+    total, is_err = c["total"], c["is_err"]
+    zero = (~is_err) & (rng.random(total) < np.where(c["category"] == "data", 0.08, 0.02))
     resp_text = np.where(
         zero,
         "I couldn't find any results for that request.",
         np.where(rng.random(total) < 0.5, "Here is what I found: ...", None),
     )
-    resp_text = np.where(is_err, None, resp_text)
+    c.update(
+        zero=zero,
+        resp_len=np.where(is_err, 0, c["completion"] * 4),
+        resp_text=np.where(is_err, None, resp_text),
+    )
 
-    # implicit and explicit signals: worse when slow, on v2, and in control
-    slow = total_latency > 3000
+
+def _signals(rng: np.random.Generator, c: Cols) -> None:
+    """Implicit and explicit signals: worse when slow, on v2, and in control."""
+    total, is_err, treat, zero, is_v2 = c["total"], c["is_err"], c["treat"], c["zero"], c["is_v2"]
+    slow = c["total_latency"] > 3000
     regen_p = 0.07 + 0.08 * slow + 0.06 * is_v2 - 0.03 * treat + 0.1 * zero
     regenerated = (~is_err) & (rng.random(total) < regen_p)
     edited = (~is_err) & (rng.random(total) < 0.1 - 0.03 * treat)
@@ -317,79 +394,102 @@ def _chunk(
         0.78 - 0.25 * slow - 0.15 * is_v2 + 0.08 * treat - 0.4 * zero - 0.2 * regenerated, 0.02, 0.98
     )
     thumbs_up = rng.random(total) < up_p
-    explicit = np.where(rated, np.where(thumbs_up, "up", "down"), None)
+    c.update(
+        regenerated=regenerated,
+        edited=edited,
+        rated=rated,
+        thumbs_up=thumbs_up,
+        explicit=np.where(rated, np.where(thumbs_up, "up", "down"), None),
+    )
 
-    occurred_ts = occurred.astype("datetime64[s]")
+
+def _arrival(rng: np.random.Generator, c: Cols) -> None:
+    """Most calls arrive within two minutes; 2% arrive one to four days late."""
+    total, occurred = c["total"], c["occurred"]
     late = rng.random(total) < 0.02
     delay = np.where(late, rng.integers(86400, 4 * 86400, total), rng.integers(1, 120, total))
-    received_ts = (occurred + delay).astype("datetime64[s]")
+    c.update(
+        occurred_ts=occurred.astype("datetime64[s]"), received_ts=(occurred + delay).astype("datetime64[s]")
+    )
 
+
+def _identities(rng: np.random.Generator, c: Cols, users: pd.DataFrame, chunk_no: int) -> None:
+    """Who made each call, in which session, feature and client; ids unique across chunks."""
+    sess, anon, u_idx, n_sessions = c["sess"], c["anon"], c["u_idx"], c["n_sessions"]
     uid_all = users["user_id"].to_numpy()
-    user_id = np.where(anon[sess], None, uid_all[u_idx][sess])
-    tenant = np.where(anon[sess], "t_anonymous", users["tenant_id"].to_numpy()[u_idx][sess])
-    session_id = np.char.add(f"s_{chunk_no:03d}_", np.arange(n_sessions).astype(str))[sess].astype(object)
-    event_id = np.char.add(f"r_{chunk_no:03d}_", np.arange(total).astype(str)).astype(object)
-    feature = rng.choice(FEATURES, n_sessions, p=FEATURE_W)[sess]
-    source = rng.choice(SOURCES, n_sessions, p=SOURCE_W)[sess]
+    event_id = np.char.add(f"r_{chunk_no:03d}_", np.arange(c["total"]).astype(str)).astype(object)
+    c.update(
+        user_id=np.where(anon[sess], None, uid_all[u_idx][sess]),
+        tenant=np.where(anon[sess], "t_anonymous", users["tenant_id"].to_numpy()[u_idx][sess]),
+        session_id=np.char.add(f"s_{chunk_no:03d}_", np.arange(n_sessions).astype(str))[sess].astype(object),
+        event_id=event_id,
+        feature=rng.choice(FEATURES, n_sessions, p=FEATURE_W)[sess],
+        source=rng.choice(SOURCES, n_sessions, p=SOURCE_W)[sess],
+    )
 
-    # the cost spike: one power user's script, many long gpt-4o calls in one hour
-    cost_hour = int(np.datetime64(inc["cost_spike"].start, "s").astype(np.int64))
-    spike = (rng.random(total) < 0.004) & (chunk_no == 0)
+
+def _cost_spike(
+    rng: np.random.Generator, c: Cols, users: pd.DataFrame, incident: Incident, chunk_no: int
+) -> None:
+    """The cost incident: one power user's script, many long gpt-4o calls in one hour (chunk 0 only)."""
+    cost_hour = int(np.datetime64(incident.start, "s").astype(np.int64))
+    spike = (rng.random(c["total"]) < 0.004) & (chunk_no == 0)
     n_spike = int(spike.sum())
-    if n_spike:
-        occurred_ts[spike] = (cost_hour + rng.integers(0, 3600, n_spike)).astype("datetime64[s]")
-        received_ts[spike] = occurred_ts[spike] + np.timedelta64(30, "s")
-        provider[spike], model[spike], version[spike] = "openai", "gpt-4o", "2024-08-06"
-        prompt[spike] = rng.integers(60_000, 110_000, n_spike)
-        cached[spike] = 0
-        completion[spike] = rng.integers(2_000, 4_000, n_spike)
-        user_id[spike] = uid_all[0]
-        tenant[spike] = users["tenant_id"].iloc[0]
-        session_id[spike] = f"s_{chunk_no:03d}_runaway"
-        is_err[spike] = False
-        err_type[spike] = None
+    if not n_spike:
+        return
+    c["occurred_ts"][spike] = (cost_hour + rng.integers(0, 3600, n_spike)).astype("datetime64[s]")
+    c["received_ts"][spike] = c["occurred_ts"][spike] + np.timedelta64(30, "s")
+    c["provider"][spike], c["model"][spike], c["version"][spike] = "openai", "gpt-4o", "2024-08-06"
+    c["prompt"][spike] = rng.integers(60_000, 110_000, n_spike)
+    c["cached"][spike] = 0
+    c["completion"][spike] = rng.integers(2_000, 4_000, n_spike)
+    c["user_id"][spike] = users["user_id"].to_numpy()[0]
+    c["tenant"][spike] = users["tenant_id"].iloc[0]
+    c["session_id"][spike] = f"s_{chunk_no:03d}_runaway"
+    c["is_err"][spike] = False
+    c["err_type"][spike] = None
 
-    requests = pd.DataFrame(
+
+def _requests_frame(rng: np.random.Generator, c: Cols) -> pd.DataFrame:
+    """The llm_requests table of the chunk, in the contract's column order."""
+    total, is_err, prompt = c["total"], c["is_err"], c["prompt"]
+    return pd.DataFrame(
         {
-            "event_id": event_id,
+            "event_id": c["event_id"],
             "schema_version": "1.2",
-            "occurred_at": occurred_ts.astype("datetime64[ms]"),
-            "received_at": received_ts.astype("datetime64[ms]"),
-            "tenant_id": tenant,
-            "user_id": user_id,
-            "session_id": session_id,
-            "response_id": np.where(is_err, None, np.char.add("resp_", event_id.astype(str))),
-            "feature_id": feature,
-            "user_source": source,
-            "provider": provider,
-            "model_id": model,
-            "model_version": version,
-            "routing_strategy": routing,
+            "occurred_at": c["occurred_ts"].astype("datetime64[ms]"),
+            "received_at": c["received_ts"].astype("datetime64[ms]"),
+            "tenant_id": c["tenant"],
+            "user_id": c["user_id"],
+            "session_id": c["session_id"],
+            "response_id": np.where(is_err, None, np.char.add("resp_", c["event_id"].astype(str))),
+            "feature_id": c["feature"],
+            "user_source": c["source"],
+            "provider": c["provider"],
+            "model_id": c["model"],
+            "model_version": c["version"],
+            "routing_strategy": c["routing"],
             "temperature": np.round(rng.choice([0.0, 0.2, 0.7, 1.0], total), 2),
             "prompt_tokens": pd.array(prompt, dtype="Int64"),
-            "completion_tokens": pd.array(completion, dtype="Int64"),
-            "cached_tokens": pd.array(cached, dtype="Int64"),
-            "ttft_ms": np.round(ttft, 1),
-            "total_latency_ms": np.round(total_latency, 1),
-            "stream_chunks_received": chunks.astype(np.int64),
+            "completion_tokens": pd.array(c["completion"], dtype="Int64"),
+            "cached_tokens": pd.array(c["cached"], dtype="Int64"),
+            "ttft_ms": np.round(c["ttft"], 1),
+            "total_latency_ms": np.round(c["total_latency"], 1),
+            "stream_chunks_received": c["chunks"].astype(np.int64),
             "status": np.where(is_err, "error", "success"),
-            "error_type": err_type,
-            "stop_reason": stop_reason,
-            "query_text": query_text.astype(object),
-            "query_category": category,
-            "response_text": resp_text,
-            "response_length_chars": resp_len.astype(np.int64),
-            "user_regenerated": regenerated,
-            "user_edited_output": edited,
-            "explicit_rating": explicit,
+            "error_type": c["err_type"],
+            "stop_reason": c["stop_reason"],
+            "query_text": c["query_text"].astype(object),
+            "query_category": c["category"],
+            "response_text": c["resp_text"],
+            "response_length_chars": c["resp_len"].astype(np.int64),
+            "user_regenerated": c["regenerated"],
+            "user_edited_output": c["edited"],
+            "explicit_rating": c["explicit"],
             "estimated_cost_usd": np.where(rng.random(total) < 0.5, np.round(prompt * 2e-6, 6), np.nan),
             "metadata": np.where(rng.random(total) < 0.5, '{"app_version": "4.2.0", "region": "eu"}', None),
         }
     )
-    requests = _make_dirty(rng, requests)
-    feedback = _feedback(rng, requests, thumbs_up, rated, zero)
-    product = _product_events(rng, requests, treat, chunk_no)
-    return {"llm_requests": requests, "feedback_events": feedback, "product_events": product}
 
 
 def _make_dirty(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
@@ -553,6 +653,26 @@ def _schema(table: str) -> pa.Schema:
     return pa.schema([(c.name, ARROW_TYPES[c.data_type]) for c in raw_tables()[table].columns])
 
 
+def _activity(
+    rng: np.random.Generator, user_df: pd.DataFrame, start: dt.datetime, days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's share of the sessions, and how long after signing up they churn (seconds)."""
+    users = len(user_df)
+    activity = rng.lognormal(0, 1.0, users)
+    churn_s = (rng.exponential(18, users) * 86400).astype(np.int64) + 86400
+    # users who churned before the period starts, or sign up after it ends, send nothing
+    signup_s = user_df["signed_up_at"].values.astype("datetime64[s]").astype(np.int64)
+    t0 = int(np.datetime64(start, "s").astype(np.int64))
+    # sessions are drawn in proportion to activity x days active in the period, so each user
+    # keeps a steady daily rate instead of squeezing a lifetime into a short window
+    active_s = np.minimum(t0 + days * 86400, signup_s + churn_s) - np.maximum(t0, signup_s)
+    activity = activity * np.clip(active_s, 0, None) / 86400
+    if activity.sum() == 0:
+        activity = np.ones(users)
+    activity /= activity.sum()
+    return activity, churn_s
+
+
 def generate(
     out_dir: Path,
     seed: int = 42,
@@ -571,18 +691,7 @@ def generate(
     user_df = make_users(rng, users, start, days)
     exp = make_experiments(rng, user_df, start)
     treat = (exp["variant"] == "treatment").to_numpy()
-    activity = rng.lognormal(0, 1.0, users)
-    churn_s = (rng.exponential(18, users) * 86400).astype(np.int64) + 86400
-    # users who churned before the period starts, or sign up after it ends, send nothing
-    signup_s = user_df["signed_up_at"].values.astype("datetime64[s]").astype(np.int64)
-    t0 = int(np.datetime64(start, "s").astype(np.int64))
-    # sessions are drawn in proportion to activity x days active in the period, so each user
-    # keeps a steady daily rate instead of squeezing a lifetime into a short window
-    active_s = np.minimum(t0 + days * 86400, signup_s + churn_s) - np.maximum(t0, signup_s)
-    activity = activity * np.clip(active_s, 0, None) / 86400
-    if activity.sum() == 0:
-        activity = np.ones(users)
-    activity /= activity.sum()
+    activity, churn_s = _activity(rng, user_df, start, days)
     writers: dict[str, pq.ParquetWriter] = {}
     rows: dict[str, int] = {}
     remaining, chunk_no = requests, 0

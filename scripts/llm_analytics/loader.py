@@ -11,33 +11,17 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from .contract import DUCKDB_TYPES, POSTGRES_TYPES, RAW_SCHEMA, Table, raw_tables
 from .project import Target, UserError
-from .warehouse import duckdb_connect, postgres_connect
+from .quality import QualityGate, warnings_of
+from .raw_files import FORMATS, ContractError, LoadFile, cast_sql, reader_sql, sql_literal
+from .warehouse import connect, open_duckdb, postgres_connect
 
-FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 MANIFEST = f"{RAW_SCHEMA}.load_manifest"
-
-
-class ContractError(UserError):
-    """A file that does not fit the raw contract; it is refused whole."""
-
-
-@dataclass
-class LoadFile:
-    path: Path
-    table: Table
-    fmt: str
-    sha256: str
-    rows: int = 0
-    status: str = "pending"  # pending, loaded, skipped
-    json_keys: list[str] | None = None  # JSONL only: keys found, read back as text
-    warnings: list[str] = field(default_factory=list)  # warn-level quality rules the file breaks
 
 
 def table_for(path: Path, table: str | None, tables: dict[str, Table]) -> Table:
@@ -71,35 +55,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _reader(f: LoadFile) -> str:
-    p = _quote(str(f.path))
-    if f.fmt == "parquet":
-        return f"read_parquet({p})"
-    if f.fmt == "csv":
-        return f"read_csv({p}, header = true, all_varchar = true)"
-    if f.json_keys is None:
-        return f"read_json({p}, format = 'newline_delimited', sample_size = -1)"
-    # every key as text, so a string in a number column is reported rather than read as JSON
-    cols = ", ".join(f"{_quote(k)}: 'VARCHAR'" for k in f.json_keys)
-    return f"read_json({p}, format = 'newline_delimited', columns = {{{cols}}})"
-
-
-def _select_cast(f: LoadFile) -> str:
-    cols = ", ".join(
-        f'try_cast("{c.name}" as {DUCKDB_TYPES[c.data_type]}) as "{c.name}"' for c in f.table.columns
-    )
-    return f"select {cols} from {_reader(f)}"
-
-
 def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
     """Refuse the file unless it has exactly the contract's columns and every value casts to its type."""
     where = f"{f.path} (raw.{f.table.name})"
     try:
-        described = con.execute(f"describe select * from {_reader(f)}").fetchall()
+        described = con.execute(f"describe select * from {reader_sql(f)}").fetchall()
     except duckdb.Error as exc:
         raise ContractError(f"{where}: cannot be read as {f.fmt}: {str(exc).splitlines()[0]}") from exc
     present = [row[0] for row in described]
@@ -108,7 +68,7 @@ def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
     missing = [c for c in f.table.column_names if c not in present]
     extra = [c for c in present if c not in f.table.column_names]
     if missing or extra:
-        first = con.execute(f"select * from {_reader(f)} limit 1").fetchone()
+        first = con.execute(f"select * from {reader_sql(f)} limit 1").fetchone()
         example = dict(zip(present, first, strict=True)) if first else {}
         parts = []
         if missing:
@@ -121,7 +81,7 @@ def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
         f"is null then rn end)"
         for c in f.table.columns
     )
-    numbered = f"select *, row_number() over () as rn from {_reader(f)}"
+    numbered = f"select *, row_number() over () as rn from {reader_sql(f)}"
     row = con.execute(f"select count(*), {checks} from ({numbered})").fetchone()
     assert row is not None
     f.rows = int(row[0])
@@ -161,30 +121,21 @@ MANIFEST_DDL = (
 
 def ensure_raw_tables(target: Target) -> None:
     """Create the raw schema, the contract's tables and the manifest if they do not exist yet."""
-    if target.type == "duckdb":
-        with duckdb_connect(target) as con:
-            for t in raw_tables().values():
-                for stmt in _create_sql(t, DUCKDB_TYPES):
-                    con.execute(stmt)
-            con.execute(MANIFEST_DDL)
-    else:
-        with postgres_connect(target) as con:
-            with con.cursor() as cur:
-                for t in raw_tables().values():
-                    for stmt in _create_sql(t, POSTGRES_TYPES):
-                        cur.execute(stmt)
-                cur.execute(MANIFEST_DDL.replace("varchar", "text"))
-            con.commit()
+    duck = target.type == "duckdb"
+    types = DUCKDB_TYPES if duck else POSTGRES_TYPES
+    with connect(target) as db:
+        for t in raw_tables().values():
+            for stmt in _create_sql(t, types):
+                db.execute(stmt)
+        db.execute(MANIFEST_DDL if duck else MANIFEST_DDL.replace("varchar", "text"))
+        db.commit()
 
 
 def load(path: Path, target: Target, table: str | None = None, rules: Path | None = None) -> list[LoadFile]:
     """Check every file (contract, then quality rules), then load the new ones in one transaction."""
-    from .quality import QualityGate, warnings_of
-
     files = discover(path, table)
     gate = QualityGate(rules)
-    checker = duckdb.connect()
-    checker.execute("set TimeZone = 'UTC'")
+    checker = open_duckdb()
     for f in files:
         check_file(checker, f)
         f.warnings = warnings_of(gate.check_file(checker, f))
@@ -198,7 +149,7 @@ def load(path: Path, target: Target, table: str | None = None, rules: Path | Non
 
 
 def _load_duckdb(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], target: Target) -> None:
-    checker.execute(f"attach {_quote(str(target.duckdb_path))} as wh")
+    checker.execute(f"attach {sql_literal(str(target.duckdb_path))} as wh")
     try:
         checker.execute("begin transaction")
         for f in files:
@@ -209,7 +160,7 @@ def _load_duckdb(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], targ
             if seen:
                 f.status = "skipped"
                 continue
-            checker.execute(f"insert into wh.{RAW_SCHEMA}.{f.table.name} {_select_cast(f)}")
+            checker.execute(f"insert into wh.{RAW_SCHEMA}.{f.table.name} {cast_sql(f)}")
             checker.execute(
                 f"insert into wh.{MANIFEST} values (?, ?, ?, ?, current_timestamp::timestamp)",
                 [f.table.name, f.path.name, f.sha256, f.rows],
@@ -241,7 +192,7 @@ def _load_postgres(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], ta
                         continue
                     csv_path = Path(tmp) / f"{f.table.name}.csv"
                     checker.execute(
-                        f"copy ({_select_cast(f)}) to {_quote(str(csv_path))} (format csv, header false)"
+                        f"copy ({cast_sql(f)}) to {sql_literal(str(csv_path))} (format csv, header false)"
                     )
                     cols = ", ".join(f.table.column_names)
                     copy_sql = f"copy {RAW_SCHEMA}.{f.table.name} ({cols}) from stdin (format csv)"

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from llm_analytics.alerts.backtest import RuleReport, backtest
-from llm_analytics.alerts.db import Db
 from llm_analytics.alerts.evaluate import evaluate
 from llm_analytics.alerts.pooled import project_vars
 from llm_analytics.alerts.rules import Rule, load_rules
 from llm_analytics.generate import HOUR_W, WEEKDAY_W
+from llm_analytics.warehouse import Db
 
 from .conftest import ROOT
 

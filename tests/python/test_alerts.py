@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
-import os
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 from llm_analytics.generate import incidents
 
-from .conftest import BIN, REQUIRE_POSTGRES, ROOT, Warehouse, _base_env, _pg_conninfo, postgres_available
+from .conftest import BIN, ROOT, Warehouse, _base_env, new_warehouse
 
 START = dt.datetime(2026, 10, 1)
 DAYS = 21
@@ -60,37 +58,12 @@ def wh(
     request: pytest.FixtureRequest, sample_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Warehouse]:
     """The sample loaded and built, once per engine."""
-    tmp = tmp_path_factory.mktemp(f"alerts-{request.param}")
-    env = _base_env(tmp)
-    env["DBT_TARGET"] = request.param
-    name = ""
-    if request.param == "duckdb":
-        env["DUCKDB_PATH"] = str(tmp / "warehouse.duckdb")
-    else:
-        if not postgres_available():
-            if REQUIRE_POSTGRES:
-                pytest.fail("PostgreSQL is required (LLM_ANALYTICS_REQUIRE_POSTGRES=1) but not reachable")
-            pytest.skip("no PostgreSQL server reachable")
-        import psycopg
-
-        name = f"llm_analytics_alerts_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(_pg_conninfo(os.environ.get("PGDATABASE", "postgres")), autocommit=True) as con:
-            con.execute(f"create database {name}")
-        env["PGDATABASE"] = name
-    w = Warehouse(request.param, env)
-    try:
+    for w in new_warehouse(request.param, tmp_path_factory.mktemp(f"alerts-{request.param}")):
         w.cli("load", str(sample_dir), "--target", w.target)
         # only what alerts read, without tests: other marts' own checks are not this module's business
         marts = ("+mart_alert_metrics_hourly", "+fct_llm_sessions", "+fct_llm_requests")
         w.dbt("build", "--select", *marts, "--exclude-resource-type", "test")
         yield w
-    finally:
-        if name:
-            import psycopg
-
-            admin = _pg_conninfo(os.environ.get("PGDATABASE", "postgres"))
-            with psycopg.connect(admin, autocommit=True) as con:
-                con.execute(f"drop database if exists {name} with (force)")
 
 
 def alerts(wh: Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
@@ -281,7 +254,7 @@ def test_concurrent_runs_notify_once(wh: Warehouse, tmp_path: Path) -> None:
     cmd = [str(BIN / "llm-analytics"), "alerts", "run", "--target", wh.target, "--rules", str(rules)]
     cmd += ["--at", _end("latency_spike")]
     procs = [
-        subprocess.Popen(cmd, cwd=ROOT, env=wh.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(cmd, cwd=wh.home, env=wh.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(3)
     ]
     results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else b"") for p in procs]
@@ -414,6 +387,53 @@ def test_no_marts_exit_2(duckdb_wh: Warehouse) -> None:
     assert proc.returncode == 2 and "does not exist" in proc.stderr
     import duckdb
 
-    duckdb.connect(duckdb_wh.env["DUCKDB_PATH"]).close()
+    duckdb.connect(str(duckdb_wh.path)).close()
     proc = duckdb_wh.cli("alerts", "run", check=False)
     assert proc.returncode == 2 and "no marts built" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- the mart columns the statistical rules pool -----------------------------------------------
+
+
+def test_alert_mart_counts_match_the_facts(wh: Warehouse) -> None:
+    """The alert mart's count columns (tokens, regenerations, thumbs, one per error type) against the
+    same counts taken straight from fct_llm_requests and fct_feedback by SQL written here."""
+    from llm_analytics.alerts.pooled import project_vars
+
+    types = project_vars()["error_types"]
+    per_type = "".join(f", sum(case when error_type = '{t}' then 1 else 0 end)" for t in types)
+    facts = f"""
+        with thumbs as (
+            select r.request_hour, r.provider || '/' || r.model_id as scope_key, count(*) as thumbs_count,
+                sum(case when f.feedback_type = 'thumbs_down' then 1 else 0 end) as thumbs_down_count
+            from marts.fct_feedback as f inner join marts.fct_llm_requests as r on f.request_id = r.request_id
+            where f.feedback_type in ('thumbs_up', 'thumbs_down')
+            group by 1, 2
+        ),
+        calls as (
+            select request_hour, provider || '/' || model_id as scope_key, sum(total_tokens),
+                sum(case when is_regenerated then 1 else 0 end){per_type}
+            from marts.fct_llm_requests group by 1, 2
+        )
+        select c.*, coalesce(t.thumbs_count, 0), coalesce(t.thumbs_down_count, 0)
+        from calls c left join thumbs t on c.request_hour = t.request_hour and c.scope_key = t.scope_key
+    """
+    cols = ", ".join(["total_tokens", "regeneration_count", *(f"{t}_count" for t in types)])
+    mart = f"""
+        select activity_hour, scope_key, {cols}, thumbs_count, thumbs_down_count
+        from marts.mart_alert_metrics_hourly where scope_type = 'provider_model'
+    """
+    expected = {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in wh.query(facts)}
+    got = {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in wh.query(mart)}
+    assert len(expected) > 100 and sum(v[-2] for v in expected.values()) > 50  # thumbs were given
+    assert {k: got.get(k) for k in expected} == expected
+    # hours without calls are present and zero
+    assert all(v == (0,) * len(v) for k, v in got.items() if k not in expected)
+    overall = wh.query(
+        "select sum(total_tokens), sum(thumbs_down_count), min(thumbs_down_rate), max(thumbs_down_rate), "
+        "sum(case when thumbs_count > 0 and abs(thumbs_down_rate - thumbs_down_count * 1.0 / thumbs_count) "
+        "> 1e-12 then 1 else 0 end) from marts.mart_alert_metrics_hourly where scope_type = 'overall'"
+    )[0]
+    assert overall[0] == sum(v[0] for v in expected.values())
+    assert overall[1] == sum(v[-1] for v in expected.values())
+    assert 0 <= overall[2] <= overall[3] <= 1 and overall[4] == 0

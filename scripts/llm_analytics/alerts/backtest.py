@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .db import Db
+from ..warehouse import Db
 from .evaluate import Evaluation, Observation, evaluate
 from .rules import Rule
 

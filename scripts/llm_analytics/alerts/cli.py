@@ -10,27 +10,23 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from ..project import TARGETS, UserError, load_target, project_dir
+from ..cli_params import AlertRulesOpt, FormatOpt, TargetOpt, fail
+from ..project import UserError, load_target, project_dir
+
+if TYPE_CHECKING:
+    from ..warehouse import Db
+    from .evaluate import Evaluation
+    from .rules import RuleSet
 
 app = typer.Typer(help="Evaluate alert rules (alerts.yml) against the marts.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)  # one line per message: logs stay greppable
-TargetOpt = Annotated[str, typer.Option("--target", "-t", help=f"Warehouse: one of {', '.join(TARGETS)}.")]
-RulesOpt = Annotated[
-    Path | None, typer.Option("--rules", help="Rules file (default: alerts.yml at the project root).")
-]
-FormatOpt = Annotated[str, typer.Option("--format", help="table or json (one object per line).")]
-
-
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-    raise typer.Exit(2)
 
 
 def _rules_path(rules: Path | None) -> Path:
@@ -59,7 +55,7 @@ def _check_format(fmt: str) -> None:
 @app.command()
 def run(
     target: TargetOpt = "duckdb",
-    rules: RulesOpt = None,
+    rules: AlertRulesOpt = None,
     at: Annotated[
         str | None,
         typer.Option("--at", help="Evaluate the hour before this UTC time (default: now); backtests."),
@@ -70,9 +66,8 @@ def run(
     ] = False,
 ) -> None:
     """Evaluate every rule for the window ending at --at, record state, send notifications."""
-    from . import notify, state
+    from . import state
     from .db import connect, require_marts
-    from .evaluate import evaluate
     from .rules import load_rules
 
     try:
@@ -81,58 +76,81 @@ def run(
         end = parse_at(at)
         tgt = load_target(target)
     except UserError as exc:
-        _fail(exc)
+        fail(err, exc)
     out = sys.stdout
     notes_to = sys.stderr if fmt == "json" else sys.stdout
-    errors: list[str] = []
-    results: list[dict[str, Any]] = []
     try:
         with connect(tgt, read_only=dry_run) as db:
             require_marts(db, tgt)
             if not dry_run:
                 state.ensure_schema(db)
-            evaluations = []
-            for rule in ruleset.rules:
-                try:
-                    evaluations.append(evaluate(db, rule, end))
-                except Exception as exc:  # one broken rule must not silence the others
-                    db.rollback()
-                    errors.append(f"{ruleset.path}: rule {rule.name}: evaluation failed: {exc}")
+            evaluations, errors = _evaluate_all(db, ruleset, end)
             if dry_run:
-                for ev in evaluations:
-                    results += [
-                        {**o.as_json(), "state": "firing", "notification": "dry run"} for o in ev.firing
-                    ]
+                results = [
+                    {**o.as_json(), "state": "firing", "notification": "dry run"}
+                    for ev in evaluations
+                    for o in ev.firing
+                ]
             else:
-                db.begin()
-                for ev in evaluations:
-                    for e in state.record(db, ev):
-                        results.append(_event_json(e))
-                    recorded = {r["scope_key"] for r in results if r["rule"] == ev.rule.name}
-                    for o in ev.firing:  # fired again in an hour already evaluated: shown, not re-sent
-                        if o.scope_key not in recorded:
-                            results.append(
-                                {**o.as_json(), "state": "firing", "notification": "already recorded"}
-                            )
-                for msg in errors:
-                    name = msg.split(": rule ", 1)[1].split(":", 1)[0]
-                    state.record_error(db, name, end, msg)
-                db.commit()
-                for d in notify.deliver(db, ruleset, notes_to):
-                    if not d.ok:
-                        err.print(
-                            f"[yellow]warn:[/] {escape(f'{d.notifier}: {d.rule_name} ({d.scope_key})')}"
-                            f" {d.state} not delivered, will retry next run: {escape(str(d.error))}",
-                            highlight=False,
-                        )
+                results = _record(db, evaluations, errors, end)
+                _deliver(db, ruleset, notes_to)
     except UserError as exc:
-        _fail(exc)
+        fail(err, exc)
     _print_run(results, fmt, end, out)
     for msg in errors:
         err.print(f"[bold red]error:[/] {escape(msg)}", highlight=False)
     if errors:
         raise typer.Exit(2)
     raise typer.Exit(1 if any(r["state"] == "firing" for r in results) else 0)
+
+
+def _evaluate_all(db: Db, ruleset: RuleSet, end: dt.datetime) -> tuple[list[Evaluation], list[str]]:
+    """Every rule's evaluation; a rule that fails is reported and must not silence the others."""
+    from .evaluate import evaluate
+
+    evaluations, errors = [], []
+    for rule in ruleset.rules:
+        try:
+            evaluations.append(evaluate(db, rule, end))
+        except Exception as exc:  # one broken rule must not silence the others
+            db.rollback()
+            errors.append(f"{ruleset.path}: rule {rule.name}: evaluation failed: {exc}")
+    return evaluations, errors
+
+
+def _record(
+    db: Db, evaluations: list[Evaluation], errors: list[str], end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Record the hour's state changes and rule errors in one transaction; what to show comes back."""
+    from . import state
+
+    results: list[dict[str, Any]] = []
+    db.begin()
+    for ev in evaluations:
+        for e in state.record(db, ev):
+            results.append(_event_json(e))
+        recorded = {r["scope_key"] for r in results if r["rule"] == ev.rule.name}
+        for o in ev.firing:  # fired again in an hour already evaluated: shown, not re-sent
+            if o.scope_key not in recorded:
+                results.append({**o.as_json(), "state": "firing", "notification": "already recorded"})
+    for msg in errors:
+        name = msg.split(": rule ", 1)[1].split(":", 1)[0]
+        state.record_error(db, name, end, msg)
+    db.commit()
+    return results
+
+
+def _deliver(db: Db, ruleset: RuleSet, notes_to: TextIO) -> None:
+    """Send what the outbox holds; a failed delivery stays there and is retried next run."""
+    from . import notify
+
+    for d in notify.deliver(db, ruleset, notes_to):
+        if not d.ok:
+            err.print(
+                f"[yellow]warn:[/] {escape(f'{d.notifier}: {d.rule_name} ({d.scope_key})')}"
+                f" {d.state} not delivered, will retry next run: {escape(str(d.error))}",
+                highlight=False,
+            )
 
 
 def _event_json(e: Any) -> dict[str, Any]:
@@ -173,7 +191,7 @@ def _short(v: Any) -> str:
 
 
 @app.command("list")
-def list_rules(target: TargetOpt = "duckdb", rules: RulesOpt = None) -> None:
+def list_rules(target: TargetOpt = "duckdb", rules: AlertRulesOpt = None) -> None:
     """The rules, and for each its last evaluated hour and the scopes still firing."""
     from . import state
     from .db import connect
@@ -183,7 +201,7 @@ def list_rules(target: TargetOpt = "duckdb", rules: RulesOpt = None) -> None:
         ruleset = load_rules(_rules_path(rules))
         tgt = load_target(target)
     except UserError as exc:
-        _fail(exc)
+        fail(err, exc)
     runs: dict[str, Any] = {}
     open_: dict[str, int] = {}
     try:
@@ -249,7 +267,7 @@ def history(
         with connect(load_target(target), read_only=True) as db:
             rows = state.history(db, rule, limit)
     except UserError as exc:
-        _fail(exc)
+        fail(err, exc)
     cols = ("window_end", "rule", "severity", "state", "scope", "value", "threshold", "notified", "message")
     if fmt == "json":
         for row in rows:
@@ -270,7 +288,7 @@ def backtest(
     start: Annotated[str, typer.Option("--from", help="First hour evaluated (UTC), e.g. 2026-10-01T00:00.")],
     stop: Annotated[str, typer.Option("--to", help="Hours starting before this (UTC) are evaluated.")],
     target: TargetOpt = "duckdb",
-    rules: RulesOpt = None,
+    rules: AlertRulesOpt = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """Evaluate every hour from --from to --to; print per rule its incidents. Records and sends nothing."""
@@ -298,7 +316,7 @@ def backtest(
                 ),
             )
     except UserError as exc:
-        _fail(exc)
+        fail(err, exc)
     if fmt == "json":
         for rep in reports:
             for inc in rep.incidents:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .db import Db
+from ..warehouse import Db
 from .pooled import Series, judge, project_vars
 from .rules import REQUESTS, Rule
 

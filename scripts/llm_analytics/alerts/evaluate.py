@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .db import Db
+from ..warehouse import Db
 from .rules import BASELINES, MART, REQUESTS, SESSIONS, STATISTICAL, Rule
 
 FIRING, OK, UNKNOWN = "firing", "ok", "unknown"
@@ -45,7 +45,7 @@ class Observation:
     def sentence(self) -> str:
         """One line a person on call can act on without opening the warehouse."""
         r, m = self.rule, self.rule.metric
-        where = _scope_label(self.scope_key, self.scope, r.scope)
+        where = scope_label(self.scope_key, self.scope, r.scope)
         window = _window_label(self)
         seen = f"{_label(m.name)} was {_fmt(self.value, m.unit)}"
         base = "same-hour" if r.baseline == "same_hour" else "trailing"
@@ -142,7 +142,8 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.3g}"
 
 
-def _scope_label(key: str, scope: dict[str, str], scope_type: str) -> str:
+def scope_label(key: str, scope: dict[str, str], scope_type: str) -> str:
+    """How a person names the scope in a message; state.py words resolved alerts the same way."""
     if scope_type == "overall":
         return "all traffic"
     if scope_type == "session":

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..warehouse import Db
 from . import state
-from .db import Db
 from .rules import Notifier, RuleSet, webhook_url
 
 COLORS = {"info": "#439FE0", "warning": "#ECB22E", "high": "#E01E5A", "critical": "#8B0000"}

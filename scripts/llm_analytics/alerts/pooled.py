@@ -25,8 +25,8 @@ from typing import Any
 import yaml
 
 from ..project import project_dir
+from ..warehouse import Db
 from . import stats
-from .db import Db
 from .rules import MART, REQUESTS, Rule
 
 FIRING, OK, UNKNOWN = "firing", "ok", "unknown"

@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .db import Db
-from .evaluate import FIRING, OK, Evaluation, Observation, _scope_label
+from ..warehouse import Db
+from .evaluate import FIRING, OK, Evaluation, Observation, scope_label
 from .rules import format_duration
 
 SCHEMA = "alerts"
@@ -150,7 +150,7 @@ def record(db: Db, ev: Evaluation) -> list[Event]:
             continue
         o = seen.get(key)
         if (o is not None and o.status == OK) or (o is None and ev.complete):
-            where = _scope_label(key, o.scope if o else {}, rule.scope)
+            where = scope_label(key, o.scope if o else {}, rule.scope)
             value = f" ({rule.metric.name} {o.value:.4g})" if o and o.value is not None else ""
             msg = (
                 f"resolved: {where}: {rule.name} no longer fires in the window to "
