@@ -8,7 +8,6 @@ import io
 from pathlib import Path
 
 from llm_analytics.alerts import notify, state
-from llm_analytics.alerts.cli import _delivered
 from llm_analytics.alerts.rules import Notifier, RuleSet
 from llm_analytics.warehouse import Db, open_duckdb
 
@@ -62,12 +61,12 @@ def test_results_say_what_delivery_did(tmp_path: Path) -> None:
         "state": "firing",
         "notification": "queued",
     }
-    [shown] = _delivered([result], deliveries)
+    [shown] = notify.with_delivery([result], deliveries)
     assert shown["notification"] != "sent"
     assert shown["notification"].startswith("not delivered (slack: ")
     assert shown["notification"].endswith("retried next run")
     ok = [notify.Delivery("error_rate", "openai/gpt-4o", END, "firing", "stdout", True, None)]
-    assert _delivered([result], ok)[0]["notification"] == "sent"
+    assert notify.with_delivery([result], ok)[0]["notification"] == "sent"
 
 
 def test_alerts_run_connection_failure_never_prints_the_password(postgres_wh: Warehouse) -> None:

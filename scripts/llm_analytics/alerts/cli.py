@@ -69,6 +69,7 @@ def run(
     """Evaluate every rule for the window ending at --at, record state, send notifications."""
     from . import state
     from .db import connect, require_marts
+    from .notify import with_delivery
     from .rules import load_rules
 
     try:
@@ -94,7 +95,7 @@ def run(
                 ]
             else:
                 results = _record(db, evaluations, errors, end)
-                results = _delivered(results, _deliver(db, ruleset, notes_to))
+                results = with_delivery(results, _deliver(db, ruleset, notes_to))
     except UserError as exc:
         fail(err, exc)
     _print_run(results, fmt, end, out)
@@ -156,19 +157,8 @@ def _deliver(db: Db, ruleset: RuleSet, notes_to: TextIO) -> list[Delivery]:
     return deliveries
 
 
-def _delivered(results: list[dict[str, Any]], deliveries: list[Delivery]) -> list[dict[str, Any]]:
-    """The results with what delivery did, not what was queued: printed after delivery, they say so."""
-    from .notify import status_of
-
-    out = []
-    for r in results:
-        status = status_of(deliveries, r["rule"], r.get("scope_key"), r.get("window_end"), r["state"])
-        out.append({**r, "notification": status} if status and r.get("notification") == "queued" else r)
-    return out
-
-
 def _event_json(e: Any) -> dict[str, Any]:
-    note = "queued" if e.notified else e.note  # until delivery says what happened (_delivered)
+    note = "queued" if e.notified else e.note  # until delivery says what happened
     return {**e.payload, "state": e.state, "notification": note}
 
 

@@ -57,6 +57,15 @@ def status_of(deliveries: list[Delivery], rule: str, scope_key: str, window_end:
     return f"{done}not delivered ({names}), retried next run"
 
 
+def with_delivery(results: list[dict[str, Any]], deliveries: list[Delivery]) -> list[dict[str, Any]]:
+    """The run's results with what delivery did, not what was queued: they are printed after it."""
+    out = []
+    for r in results:
+        status = status_of(deliveries, r["rule"], r.get("scope_key"), r.get("window_end"), r["state"])
+        out.append({**r, "notification": status} if status and r.get("notification") == "queued" else r)
+    return out
+
+
 def _when(value: Any) -> str:
     """A window end from the outbox (a timestamp) or a result (ISO text), comparable either way."""
     return value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
