@@ -114,11 +114,11 @@ def reading(f: LoadFile) -> Iterator[None]:
     """
     try:
         yield
-    except duckdb.Error as exc:
+    except (duckdb.Error, OSError) as exc:  # OSError: the same failure met through an Arrow reader
         raise ContractError(f"{f.path} (raw.{f.table.name}): {_unreadable(f, exc)}") from None
 
 
-def _unreadable(f: LoadFile, exc: duckdb.Error) -> str:
+def _unreadable(f: LoadFile, exc: Exception) -> str:
     """A file whose metadata reads but whose data does not (a corrupt Parquet page): where it breaks."""
     if f.fmt != "parquet":
         return f"cannot be read as {f.fmt}: {_first_line(exc)}"
