@@ -23,6 +23,7 @@ from ..project import UserError, load_target, project_dir
 if TYPE_CHECKING:
     from ..warehouse import Db
     from .evaluate import Evaluation
+    from .notify import Delivery
     from .rules import RuleSet
 
 app = typer.Typer(help="Evaluate alert rules (alerts.yml) against the marts.", no_args_is_help=True)
@@ -68,6 +69,7 @@ def run(
     """Evaluate every rule for the window ending at --at, record state, send notifications."""
     from . import state
     from .db import connect, require_marts
+    from .notify import with_delivery
     from .rules import load_rules
 
     try:
@@ -93,7 +95,7 @@ def run(
                 ]
             else:
                 results = _record(db, evaluations, errors, end)
-                _deliver(db, ruleset, notes_to)
+                results = with_delivery(results, _deliver(db, ruleset, notes_to))
     except UserError as exc:
         fail(err, exc)
     _print_run(results, fmt, end, out)
@@ -140,21 +142,23 @@ def _record(
     return results
 
 
-def _deliver(db: Db, ruleset: RuleSet, notes_to: TextIO) -> None:
+def _deliver(db: Db, ruleset: RuleSet, notes_to: TextIO) -> list[Delivery]:
     """Send what the outbox holds; a failed delivery stays there and is retried next run."""
     from . import notify
 
-    for d in notify.deliver(db, ruleset, notes_to):
+    deliveries = notify.deliver(db, ruleset, notes_to)
+    for d in deliveries:
         if not d.ok:
             err.print(
                 f"[yellow]warn:[/] {escape(f'{d.notifier}: {d.rule_name} ({d.scope_key})')}"
                 f" {d.state} not delivered, will retry next run: {escape(str(d.error))}",
                 highlight=False,
             )
+    return deliveries
 
 
 def _event_json(e: Any) -> dict[str, Any]:
-    note = "sent" if e.notified else e.note
+    note = "queued" if e.notified else e.note  # until delivery says what happened
     return {**e.payload, "state": e.state, "notification": note}
 
 
