@@ -49,10 +49,11 @@ lint: install  ## ruff on the Python, sqlfluff on models/ and macros/
 	$(BIN)/ruff format --check scripts tests
 	@# the dbt templater opens a warehouse: an empty one, so models render as on a first build
 	@mkdir -p target && rm -f target/sqlfluff.duckdb
-	DUCKDB_PATH=target/sqlfluff.duckdb $(BIN)/sqlfluff lint models macros tests --disable-progress-bar
+	DUCKDB_PATH=target/sqlfluff.duckdb $(BIN)/sqlfluff lint models macros tests --disable-progress-bar --processes 2
 
 test: install lint  ## Every test: lint, pytest (DuckDB and PostgreSQL, dbt builds included)
-	$(BIN)/pytest -q -p no:cacheprovider tests/python
+	@# two workers: the DuckDB tests on one, the PostgreSQL ones on the other (see tests/python/conftest.py)
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadgroup --durations=15 tests/python
 
 prices: install  ## Regenerate the pricing seeds from genai-prices (keeps price history)
 	$(BIN)/llm-analytics prices

@@ -144,8 +144,9 @@ def validate_file(
     import resource
     import time
 
-    from .loader import check_file, discover
+    from .loader import discover
     from .quality import QualityGate, warnings_of
+    from .raw_checks import check_file
     from .raw_files import ContractError
     from .warehouse import open_duckdb
 

@@ -24,7 +24,8 @@ import duckdb
 from .contract import DUCKDB_TYPES, POSTGRES_TYPES, RAW_SCHEMA, Table, raw_tables
 from .project import Target, UserError
 from .quality import QualityGate, warnings_of
-from .raw_files import FORMATS, ContractError, LoadFile, cast_sql, reader_sql, sql_literal
+from .raw_checks import check_file
+from .raw_files import FORMATS, LoadFile, cast_sql, sql_literal
 from .warehouse import connect, open_duckdb, postgres_connect
 
 MANIFEST = f"{RAW_SCHEMA}.load_manifest"
@@ -59,55 +60,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
-    """Refuse the file unless it has exactly the contract's columns and every value casts to its type."""
-    where = f"{f.path} (raw.{f.table.name})"
-    try:
-        described = con.execute(f"describe select * from {reader_sql(f)}").fetchall()
-    except duckdb.Error as exc:
-        raise ContractError(f"{where}: cannot be read as {f.fmt}: {str(exc).splitlines()[0]}") from exc
-    present = [row[0] for row in described]
-    if f.fmt == "jsonl":
-        f.json_keys = present
-    missing = [c for c in f.table.column_names if c not in present]
-    extra = [c for c in present if c not in f.table.column_names]
-    if missing or extra:
-        first = con.execute(f"select * from {reader_sql(f)} limit 1").fetchone()
-        example = dict(zip(present, first, strict=True)) if first else {}
-        parts = []
-        if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
-        if extra:
-            parts.append(f"column(s) not in the contract {', '.join(extra)}")
-        raise ContractError(f"{where}: {'; '.join(parts)}. Example row 1: {_short(example)}")
-    checks = ", ".join(
-        f'min(case when "{c.name}" is not null and try_cast("{c.name}" as {DUCKDB_TYPES[c.data_type]}) '
-        f"is null then rn end)"
-        for c in f.table.columns
-    )
-    numbered = f"select *, row_number() over () as rn from {reader_sql(f)}"
-    row = con.execute(f"select count(*), {checks} from ({numbered})").fetchone()
-    assert row is not None
-    f.rows = int(row[0])
-    if f.rows == 0:
-        raise ContractError(f"{where}: the file has no rows")
-    for col, bad_row in zip(f.table.columns, row[1:], strict=True):
-        if bad_row is not None:
-            line = con.execute(
-                f"select * exclude (rn) from ({numbered}) where rn = {int(bad_row)}"
-            ).fetchone()
-            example = dict(zip(present, line or (), strict=False))
-            raise ContractError(
-                f"{where}: column {col.name} must be {col.data_type} but row {bad_row} has "
-                f"{example.get(col.name)!r}. Example row {bad_row}: {_short(example)}"
-            )
-
-
-def _short(example: dict[str, object], limit: int = 400) -> str:
-    text = ", ".join(f"{k}={v!r}" for k, v in example.items())
-    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def _create_sql(table: Table, types: dict[str, str]) -> list[str]:

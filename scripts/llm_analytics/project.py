@@ -71,6 +71,24 @@ class Target:
             parts["password"] = s["password"]
         return " ".join(f"{k}={v}" for k, v in parts.items() if v not in (None, ""))
 
+    def postgres_display(self) -> str:
+        """The connection settings to show a person: never the password (messages end up in logs)."""
+        shown = self.postgres_conninfo()
+        if self.settings.get("password"):
+            shown = shown.replace(f"password={self.settings['password']}", "password=***")
+        return shown
+
+    def redact(self, text: str) -> str:
+        """TEXT with the target's password masked, for a driver's error that may quote its settings."""
+        secret = str(self.settings.get("password") or "")
+        if not secret:
+            return text
+        from urllib.parse import quote
+
+        for form in {secret, quote(secret, safe=""), quote(secret)}:
+            text = text.replace(form, "***")
+        return text
+
 
 def load_target(name: str) -> Target:
     """Render profiles.yml the way dbt does (env_var) and return the named output."""

@@ -51,9 +51,38 @@ def reader_sql(f: LoadFile) -> str:
     return f"read_json({p}, format = 'newline_delimited', columns = {{{cols}}})"
 
 
+def typed_sql(name: str, data_type: str) -> str:
+    """The file's value of column NAME as its contract type, or NULL when it does not fit exactly.
+
+    A plain cast would load some values wrong rather than refuse them: a timestamp with an offset
+    (`12:00+05:00`) would keep its wall clock and lose the offset, and 1.5 cast to bigint is 2. A
+    timestamp goes through TIMESTAMPTZ (the session is UTC, so an offset converts to UTC and a
+    value without one stays as written), and a bigint must equal the number it was read from.
+    """
+    col = f'"{name}"'
+    if data_type == "timestamp":
+        return f"try_cast(try_cast({col} as TIMESTAMPTZ) as TIMESTAMP)"
+    if data_type == "bigint":
+        whole = f"try_cast({col} as BIGINT)"
+        return f"case when try_cast({col} as DOUBLE) = {whole} then {whole} end"
+    return f"try_cast({col} as {DUCKDB_TYPES[data_type]})"
+
+
 def cast_sql(f: LoadFile) -> str:
     """The file's rows as the contract's columns, in order, each cast to its contract type."""
-    cols = ", ".join(
-        f'try_cast("{c.name}" as {DUCKDB_TYPES[c.data_type]}) as "{c.name}"' for c in f.table.columns
-    )
+    cols = ", ".join(f'{typed_sql(c.name, c.data_type)} as "{c.name}"' for c in f.table.columns)
     return f"select {cols} from {reader_sql(f)}"
+
+
+def shown_value(data_type: str, value: object, limit: int = 24) -> str:
+    """A refused value as a message may show it: messages reach terminals and logs, so free text
+    (prompts, responses, comments, JSON) is described by its length only, and anything else is cut
+    short."""
+    if value is None:
+        return "null"
+    text = value if isinstance(value, str) else str(value)
+    if data_type == "varchar":
+        return f"<text of {len(text):,} characters, not shown>"
+    if len(text) > limit:
+        return repr(text[:limit]) + f"... ({len(text):,} characters)"
+    return repr(value) if isinstance(value, str) else text

@@ -64,7 +64,8 @@ def postgres_connect(target: Target) -> Iterator[Any]:
     try:
         con = psycopg.connect(target.postgres_conninfo(), connect_timeout=10)
     except psycopg.OperationalError as exc:
-        raise UserError(f"cannot connect to PostgreSQL ({target.postgres_conninfo()}): {exc}") from exc
+        message = target.redact(str(exc))
+        raise UserError(f"cannot connect to PostgreSQL ({target.postgres_display()}): {message}") from None
     try:
         with con.cursor() as cur:
             cur.execute("set time zone 'UTC'")

@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
-import os
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +19,19 @@ from typing import Any
 import pytest
 from llm_analytics.generate import incidents
 
-from .conftest import BIN, REQUIRE_POSTGRES, ROOT, Warehouse, _base_env, _pg_conninfo, postgres_available
+from .conftest import BIN, ROOT, Warehouse, _base_env, new_warehouse
 
 START = dt.datetime(2026, 10, 1)
 DAYS = 21
 INCIDENTS = {i.kind: i for i in incidents(START, DAYS)}
+
+
+# the generator's gpt-4o-mini v1 -> v2 change at mid-period fires these for 7 days after it
+DRIFT_RULES = {"version_latency_drift", "version_regeneration_drift", "version_rating_drift"}
+
+
+def undrifted(out: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [a for a in out if a["rule"] not in DRIFT_RULES]
 
 
 def _end(kind: str) -> str:
@@ -52,37 +58,12 @@ def wh(
     request: pytest.FixtureRequest, sample_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Warehouse]:
     """The sample loaded and built, once per engine."""
-    tmp = tmp_path_factory.mktemp(f"alerts-{request.param}")
-    env = _base_env(tmp)
-    env["DBT_TARGET"] = request.param
-    name = ""
-    if request.param == "duckdb":
-        env["DUCKDB_PATH"] = str(tmp / "warehouse.duckdb")
-    else:
-        if not postgres_available():
-            if REQUIRE_POSTGRES:
-                pytest.fail("PostgreSQL is required (LLM_ANALYTICS_REQUIRE_POSTGRES=1) but not reachable")
-            pytest.skip("no PostgreSQL server reachable")
-        import psycopg
-
-        name = f"llm_analytics_alerts_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(_pg_conninfo(os.environ.get("PGDATABASE", "postgres")), autocommit=True) as con:
-            con.execute(f"create database {name}")
-        env["PGDATABASE"] = name
-    w = Warehouse(request.param, env)
-    try:
+    for w in new_warehouse(request.param, tmp_path_factory.mktemp(f"alerts-{request.param}")):
         w.cli("load", str(sample_dir), "--target", w.target)
         # only what alerts read, without tests: other marts' own checks are not this module's business
         marts = ("+mart_alert_metrics_hourly", "+fct_llm_sessions", "+fct_llm_requests")
         w.dbt("build", "--select", *marts, "--exclude-resource-type", "test")
         yield w
-    finally:
-        if name:
-            import psycopg
-
-            admin = _pg_conninfo(os.environ.get("PGDATABASE", "postgres"))
-            with psycopg.connect(admin, autocommit=True) as con:
-                con.execute(f"drop database if exists {name} with (force)")
 
 
 def alerts(wh: Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
@@ -110,7 +91,12 @@ def write_rules(path: Path, rules: list[dict[str, Any]], notifiers: dict[str, An
 def test_latency_spike(wh: Warehouse) -> None:
     code, out = fired(wh, _end("latency_spike"))
     assert code == 1
-    assert {a["rule"] for a in out} == {"high_latency", "slow_first_token"}
+    assert {a["rule"] for a in undrifted(out)} == {
+        "high_latency",
+        "slow_first_token",
+        "latency_doubling",
+        "latency_doubling_overall",
+    }
     a = next(a for a in out if a["rule"] == "high_latency")
     assert a["severity"] == "warning" and a["metric"] == "latency_p95_ms" and a["scope_key"] == "overall"
     assert a["value"] > a["threshold"] == 5000
@@ -123,31 +109,61 @@ def test_latency_spike(wh: Warehouse) -> None:
 def test_error_burst(wh: Warehouse) -> None:
     code, out = fired(wh, _end("error_burst"))
     assert code == 1
-    assert {a["rule"] for a in out} == {"error_rate"}
-    assert all(a["scope"]["provider"] == INCIDENTS["error_burst"].provider for a in out)
-    assert all(a["severity"] == "critical" and a["value"] > 0.05 and a["samples"] >= 50 for a in out)
+    assert {a["rule"] for a in out} == {
+        "error_rate",
+        "error_rate_overall",
+        "error_type_rise",
+        "error_type_rise_overall",
+    }
+    per_model = [a for a in out if a["scope_type"] == "provider_model"]
+    assert all(a["scope"]["provider"] == INCIDENTS["error_burst"].provider for a in per_model)
+    rate = [a for a in out if a["rule"] == "error_rate"]
+    assert rate and all(
+        a["severity"] == "critical" and a["bound"] > 0.05 and a["p_value"] < 1e-4 for a in rate
+    )
 
 
 def test_cost_spike(wh: Warehouse) -> None:
     code, out = fired(wh, _end("cost_spike"))
     assert code == 1
-    by_rule = {a["rule"]: a for a in out}
-    assert set(by_rule) == {"cost_spike", "session_cost", "user_budget", "request_spike"}
-    assert by_rule["cost_spike"]["value"] > 2.5 * by_rule["cost_spike"]["baseline_mean"]
+    by_rule = {a["rule"]: a for a in undrifted(out)}
+    assert set(by_rule) == {
+        "cost_spike",
+        "cost_spike_model",
+        "token_spike",
+        "token_spike_model",
+        "session_cost",
+        "user_budget",
+        "request_spike",
+        "request_spike_overall",
+    }
+    assert by_rule["cost_spike"]["value"] > 3 * by_rule["cost_spike"]["baseline_mean"]
     assert "same-hour mean" in by_rule["cost_spike"]["message"]
     assert by_rule["session_cost"]["scope"]["session"].endswith("runaway")
     assert by_rule["user_budget"]["scope"]["user"] == by_rule["session_cost"]["scope"]["user"]
     assert by_rule["request_spike"]["scope_key"] == "openai/gpt-4o"
-    assert by_rule["request_spike"]["zscore"] > 5
+    assert by_rule["request_spike"]["p_value"] < 1e-4
 
 
 @pytest.mark.parametrize("at", ["2026-10-06 13:00:00", "2026-10-14 04:00:00", "2026-10-19 11:00:00"])
 def test_quiet_hours_fire_nothing(wh: Warehouse, at: str) -> None:
     code, out = fired(wh, at)
-    assert (code, out) == (0, [])
+    assert undrifted(out) == [] and code == (1 if out else 0)
     # the hour after an incident is quiet again (the runaway user's day still counts against its budget)
     for kind in ("latency_spike", "error_burst"):
-        assert fired(wh, _shift(_end(kind), 1)) == (0, [])
+        code, out = fired(wh, _shift(_end(kind), 1))
+        assert undrifted(out) == [] and code == (1 if out else 0)
+
+
+def test_version_drift(wh: Warehouse) -> None:
+    """gpt-4o-mini's v2 (slower, more regenerations) against v1, from the change for 7 days."""
+    _, out = fired(wh, "2026-10-14 04:00:00")
+    drift = [a for a in out if a["rule"] in DRIFT_RULES]
+    assert {a["rule"] for a in drift} == DRIFT_RULES
+    assert {a["scope_key"] for a in drift} == {"openai/gpt-4o-mini@v2"}
+    assert all(a["scope"]["previous_version"] == "v1" and a["p_value"] < 1e-4 for a in drift)
+    for at in ("2026-10-06 13:00:00", "2026-10-19 11:00:00"):  # before the change, and a week after
+        assert [a for a in fired(wh, at)[1] if a["rule"] in DRIFT_RULES] == []
 
 
 # --- state: cooldown, resolve, idempotent reruns, concurrency ------------------------------------
@@ -238,7 +254,7 @@ def test_concurrent_runs_notify_once(wh: Warehouse, tmp_path: Path) -> None:
     cmd = [str(BIN / "llm-analytics"), "alerts", "run", "--target", wh.target, "--rules", str(rules)]
     cmd += ["--at", _end("latency_spike")]
     procs = [
-        subprocess.Popen(cmd, cwd=ROOT, env=wh.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(cmd, cwd=wh.home, env=wh.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(3)
     ]
     results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else b"") for p in procs]
@@ -371,6 +387,53 @@ def test_no_marts_exit_2(duckdb_wh: Warehouse) -> None:
     assert proc.returncode == 2 and "does not exist" in proc.stderr
     import duckdb
 
-    duckdb.connect(duckdb_wh.env["DUCKDB_PATH"]).close()
+    duckdb.connect(str(duckdb_wh.path)).close()
     proc = duckdb_wh.cli("alerts", "run", check=False)
     assert proc.returncode == 2 and "no marts built" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- the mart columns the statistical rules pool -----------------------------------------------
+
+
+def test_alert_mart_counts_match_the_facts(wh: Warehouse) -> None:
+    """The alert mart's count columns (tokens, regenerations, thumbs, one per error type) against the
+    same counts taken straight from fct_llm_requests and fct_feedback by SQL written here."""
+    from llm_analytics.alerts.pooled import project_vars
+
+    types = project_vars()["error_types"]
+    per_type = "".join(f", sum(case when error_type = '{t}' then 1 else 0 end)" for t in types)
+    facts = f"""
+        with thumbs as (
+            select r.request_hour, r.provider || '/' || r.model_id as scope_key, count(*) as thumbs_count,
+                sum(case when f.feedback_type = 'thumbs_down' then 1 else 0 end) as thumbs_down_count
+            from marts.fct_feedback as f inner join marts.fct_llm_requests as r on f.request_id = r.request_id
+            where f.feedback_type in ('thumbs_up', 'thumbs_down')
+            group by 1, 2
+        ),
+        calls as (
+            select request_hour, provider || '/' || model_id as scope_key, sum(total_tokens),
+                sum(case when is_regenerated then 1 else 0 end){per_type}
+            from marts.fct_llm_requests group by 1, 2
+        )
+        select c.*, coalesce(t.thumbs_count, 0), coalesce(t.thumbs_down_count, 0)
+        from calls c left join thumbs t on c.request_hour = t.request_hour and c.scope_key = t.scope_key
+    """
+    cols = ", ".join(["total_tokens", "regeneration_count", *(f"{t}_count" for t in types)])
+    mart = f"""
+        select activity_hour, scope_key, {cols}, thumbs_count, thumbs_down_count
+        from marts.mart_alert_metrics_hourly where scope_type = 'provider_model'
+    """
+    expected = {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in wh.query(facts)}
+    got = {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in wh.query(mart)}
+    assert len(expected) > 100 and sum(v[-2] for v in expected.values()) > 50  # thumbs were given
+    assert {k: got.get(k) for k in expected} == expected
+    # hours without calls are present and zero
+    assert all(v == (0,) * len(v) for k, v in got.items() if k not in expected)
+    overall = wh.query(
+        "select sum(total_tokens), sum(thumbs_down_count), min(thumbs_down_rate), max(thumbs_down_rate), "
+        "sum(case when thumbs_count > 0 and abs(thumbs_down_rate - thumbs_down_count * 1.0 / thumbs_count) "
+        "> 1e-12 then 1 else 0 end) from marts.mart_alert_metrics_hourly where scope_type = 'overall'"
+    )[0]
+    assert overall[0] == sum(v[0] for v in expected.values())
+    assert overall[1] == sum(v[-1] for v in expected.values())
+    assert 0 <= overall[2] <= overall[3] <= 1 and overall[4] == 0

@@ -10,14 +10,11 @@ from typing import Any
 import pytest
 
 from .conftest import Warehouse
-from .fixtures import write_fixture
 from .test_pipeline import COST
 
 
-def test_marts_on_the_hand_built_fixture(warehouse: Warehouse, tmp_path: Path) -> None:
-    warehouse.cli("load", str(write_fixture(tmp_path / "raw")), "--target", warehouse.target)
-    warehouse.dbt("build")
-    q = warehouse.query
+def test_marts_on_the_hand_built_fixture(built_wh: Warehouse) -> None:
+    q = built_wh.query
 
     usage = {
         str(r[0]): r[1:]

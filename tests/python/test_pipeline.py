@@ -14,7 +14,7 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from .conftest import ROOT, Warehouse
-from .fixtures import request, write_fixture, write_jsonl
+from .fixtures import request, write_jsonl
 
 
 def price(provider: str, model: str, prompt: int, cached: int, completion: int, at: str) -> float:
@@ -49,13 +49,8 @@ def snapshot(wh: Warehouse) -> dict[str, list[tuple[object, ...]]]:
     }
 
 
-def build(wh: Warehouse, data: Path) -> None:
-    wh.cli("load", str(data), "--target", wh.target)
-    wh.dbt("build")
-
-
-def test_end_to_end(warehouse: Warehouse, tmp_path: Path) -> None:
-    build(warehouse, write_fixture(tmp_path / "raw"))
+def test_end_to_end(built_wh: Warehouse) -> None:
+    warehouse = built_wh
     q = warehouse.query
 
     # dedupe and rejects: 9 raw rows, r1 twice, r6-r8 break rules
@@ -112,8 +107,8 @@ def test_end_to_end(warehouse: Warehouse, tmp_path: Path) -> None:
     ) == ("2026-10-19")
 
 
-def test_no_raw_personal_data_leaves_staging(warehouse: Warehouse, tmp_path: Path) -> None:
-    build(warehouse, write_fixture(tmp_path / "raw"))
+def test_no_raw_personal_data_leaves_staging(built_wh: Warehouse) -> None:
+    warehouse = built_wh
     cols = warehouse.query(
         "select table_schema, table_name, column_name from information_schema.columns "
         "where table_schema in ('staging', 'intermediate', 'marts') "
@@ -129,8 +124,8 @@ def test_no_raw_personal_data_leaves_staging(warehouse: Warehouse, tmp_path: Pat
         assert column not in ("query_text", "response_text", "comment")
 
 
-def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Path) -> None:
-    build(warehouse, write_fixture(tmp_path / "raw"))
+def test_incremental_run_equals_full_refresh(built_copy: Warehouse, tmp_path: Path) -> None:
+    warehouse = built_copy  # the hand-built fixture, built
     # a late event for session s1 (occurred days ago), and r3 redelivered
     late = [
         request(
@@ -265,7 +260,7 @@ def test_incremental_run_equals_full_refresh(warehouse: Warehouse, tmp_path: Pat
         assert tables[name] == rows, name
 
 
-def test_price_change_between_runs_keeps_past_costs(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_price_change_between_runs_keeps_past_costs(built_copy: Warehouse, tmp_path: Path) -> None:
     """`llm-analytics prices` closes a price and opens a new one; an incremental run prices new calls
     at the new price and leaves every past cost as it was."""
     import shutil
@@ -274,7 +269,7 @@ def test_price_change_between_runs_keeps_past_costs(warehouse: Warehouse, tmp_pa
     shutil.copytree(
         ROOT, project, ignore=shutil.ignore_patterns(".venv", "data", "target", "logs", "bench", ".git")
     )
-    build(warehouse, write_fixture(tmp_path / "raw"))
+    warehouse = built_copy  # the hand-built fixture, built
     before = dict(warehouse.query("select request_id, cost_usd from marts.fct_llm_requests"))
     prices = project / "seeds" / "model_prices.csv"
     rows = prices.read_text().splitlines()
@@ -320,9 +315,9 @@ def test_price_change_between_runs_keeps_past_costs(warehouse: Warehouse, tmp_pa
     ) == pytest.approx(after["r10"] + after["r11"])
 
 
-def test_incremental_replaces_whole_days_not_partial_ones(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_incremental_replaces_whole_days_not_partial_ones(built_copy: Warehouse, tmp_path: Path) -> None:
     """A late call into a closed day must add to that day's totals, not replace them with its own."""
-    build(warehouse, write_fixture(tmp_path / "raw"))
+    warehouse = built_copy  # the hand-built fixture, built
     day = "select request_count, session_count from marts.mart_usage_daily where activity_date = '2026-10-05'"
     cost = (
         "select request_count, cost_usd from marts.mart_cost_daily "

@@ -9,6 +9,8 @@
 -- The alert scripts' input. Grain: one row per UTC hour x scope, where scope is 'overall' or one
 -- provider/model, from the scope's first hour with traffic to the last hour with any traffic.
 -- Hours without traffic are present with request_count 0, so a drop shows.
+-- Counts per hour for the statistical conditions (tokens, regenerations, thumbs, one per error type
+-- in var error_types), whose baselines are pooled over hours by `llm-analytics alerts`.
 -- For each metric: the value and two baselines, each with its mean, sample standard deviation,
 -- number of hours that had a value, and z-score (value - mean) / stddev:
 -- - trailing (M_baseline_*): every hour of the previous var alert_baseline_days days of the scope;
@@ -76,6 +78,20 @@ ratings as (
 
 ),
 
+-- thumbs up or down on the hour's calls: the thumbs-down rate's numerator and denominator
+thumbs as (
+
+    select
+        requests.request_hour,
+        requests.provider,
+        requests.model_id,
+        feedback.feedback_type
+    from feedback
+    inner join requests on feedback.request_id = requests.request_id
+    where feedback.feedback_type in ('thumbs_up', 'thumbs_down')
+
+),
+
 -- each scope from its first hour with traffic (over all calls, so a full refresh agrees)
 scopes as (
 
@@ -132,6 +148,11 @@ by_model as (
         {{ percentile_cont('total_latency_ms', 0.95) }} as latency_p95_ms,
         {{ percentile_cont('ttft_ms', 0.95) }} as ttft_p95_ms,
         sum(cost_usd) as cost_usd,
+        sum(total_tokens) as total_tokens,
+        sum(case when is_regenerated then 1 else 0 end) as regeneration_count,
+        {%- for error_type in var('error_types') %}
+            sum(case when error_type = '{{ error_type }}' then 1 else 0 end) as {{ error_type }}_count,
+        {%- endfor %}
         max(loaded_at) as last_loaded_at
     from requests
     group by request_hour, provider, model_id
@@ -148,6 +169,11 @@ overall as (
         {{ percentile_cont('total_latency_ms', 0.95) }} as latency_p95_ms,
         {{ percentile_cont('ttft_ms', 0.95) }} as ttft_p95_ms,
         sum(cost_usd) as cost_usd,
+        sum(total_tokens) as total_tokens,
+        sum(case when is_regenerated then 1 else 0 end) as regeneration_count,
+        {%- for error_type in var('error_types') %}
+            sum(case when error_type = '{{ error_type }}' then 1 else 0 end) as {{ error_type }}_count,
+        {%- endfor %}
         max(loaded_at) as last_loaded_at
     from requests
     group by request_hour
@@ -178,6 +204,30 @@ rating_overall as (
 
 ),
 
+thumbs_by_model as (
+
+    select
+        request_hour as activity_hour,
+        {{ dbt.concat(['provider', "'/'", 'model_id']) }} as scope_key,
+        count(*) as thumbs_count,
+        sum(case when feedback_type = 'thumbs_down' then 1 else 0 end) as thumbs_down_count
+    from thumbs
+    group by request_hour, provider, model_id
+
+),
+
+thumbs_overall as (
+
+    select
+        request_hour as activity_hour,
+        'overall' as scope_key,
+        count(*) as thumbs_count,
+        sum(case when feedback_type = 'thumbs_down' then 1 else 0 end) as thumbs_down_count
+    from thumbs
+    group by request_hour
+
+),
+
 observed as (
 
     select * from by_model
@@ -191,6 +241,14 @@ rated as (
     select * from rating_by_model
     union all
     select * from rating_overall
+
+),
+
+thumbed as (
+
+    select * from thumbs_by_model
+    union all
+    select * from thumbs_overall
 
 ),
 
@@ -211,12 +269,22 @@ hourly as (
         coalesce(observed.cost_usd, 0) as cost_usd,
         rated.avg_rating,
         coalesce(rated.rating_count, 0) as rating_count,
+        coalesce(observed.total_tokens, 0) as total_tokens,
+        coalesce(observed.regeneration_count, 0) as regeneration_count,
+        coalesce(thumbed.thumbs_count, 0) as thumbs_count,
+        coalesce(thumbed.thumbs_down_count, 0) as thumbs_down_count,
+        {{ safe_divide('thumbed.thumbs_down_count', 'thumbed.thumbs_count') }} as thumbs_down_rate,
+        {%- for error_type in var('error_types') %}
+            coalesce(observed.{{ error_type }}_count, 0) as {{ error_type }}_count,
+        {%- endfor %}
         observed.last_loaded_at
     from spine
     left join observed
         on spine.activity_hour = observed.activity_hour and spine.scope_key = observed.scope_key
     left join rated
         on spine.activity_hour = rated.activity_hour and spine.scope_key = rated.scope_key
+    left join thumbed
+        on spine.activity_hour = thumbed.activity_hour and spine.scope_key = thumbed.scope_key
 
 ),
 
@@ -258,6 +326,15 @@ final as (
         model_id,
         cast(error_count as bigint) as error_count,
         cast(rating_count as bigint) as rating_count,
+        -- counts the statistical conditions test (pooled over their baseline hours in Python)
+        cast(total_tokens as bigint) as total_tokens,
+        cast(regeneration_count as bigint) as regeneration_count,
+        cast(thumbs_count as bigint) as thumbs_count,
+        cast(thumbs_down_count as bigint) as thumbs_down_count,
+        cast(thumbs_down_rate as {{ type_double() }}) as thumbs_down_rate,
+        {%- for error_type in var('error_types') %}
+            cast({{ error_type }}_count as bigint) as {{ error_type }}_count,
+        {%- endfor %}
         {%- for m in metrics %}
             cast({{ m }} as {{ 'bigint' if m == 'request_count' else type_double() }}) as {{ m }},
             cast({{ m }}_baseline_mean as {{ type_double() }}) as {{ m }}_baseline_mean,

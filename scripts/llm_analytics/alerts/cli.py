@@ -23,6 +23,7 @@ from ..project import UserError, load_target, project_dir
 if TYPE_CHECKING:
     from ..warehouse import Db
     from .evaluate import Evaluation
+    from .notify import Delivery
     from .rules import RuleSet
 
 app = typer.Typer(help="Evaluate alert rules (alerts.yml) against the marts.", no_args_is_help=True)
@@ -68,6 +69,7 @@ def run(
     """Evaluate every rule for the window ending at --at, record state, send notifications."""
     from . import state
     from .db import connect, require_marts
+    from .notify import with_delivery
     from .rules import load_rules
 
     try:
@@ -93,7 +95,7 @@ def run(
                 ]
             else:
                 results = _record(db, evaluations, errors, end)
-                _deliver(db, ruleset, notes_to)
+                results = with_delivery(results, _deliver(db, ruleset, notes_to))
     except UserError as exc:
         fail(err, exc)
     _print_run(results, fmt, end, out)
@@ -140,21 +142,23 @@ def _record(
     return results
 
 
-def _deliver(db: Db, ruleset: RuleSet, notes_to: TextIO) -> None:
+def _deliver(db: Db, ruleset: RuleSet, notes_to: TextIO) -> list[Delivery]:
     """Send what the outbox holds; a failed delivery stays there and is retried next run."""
     from . import notify
 
-    for d in notify.deliver(db, ruleset, notes_to):
+    deliveries = notify.deliver(db, ruleset, notes_to)
+    for d in deliveries:
         if not d.ok:
             err.print(
                 f"[yellow]warn:[/] {escape(f'{d.notifier}: {d.rule_name} ({d.scope_key})')}"
                 f" {d.state} not delivered, will retry next run: {escape(str(d.error))}",
                 highlight=False,
             )
+    return deliveries
 
 
 def _event_json(e: Any) -> dict[str, Any]:
-    note = "sent" if e.notified else e.note
+    note = "queued" if e.notified else e.note  # until delivery says what happened
     return {**e.payload, "state": e.state, "notification": note}
 
 
@@ -281,3 +285,84 @@ def history(
             *(escape(_short(v)) if not isinstance(v, dt.datetime) else f"{v:%Y-%m-%d %H:%M}" for v in row)
         )
     Console(width=180).print(table)
+
+
+@app.command()
+def backtest(
+    start: Annotated[str, typer.Option("--from", help="First hour evaluated (UTC), e.g. 2026-10-01T00:00.")],
+    stop: Annotated[str, typer.Option("--to", help="Hours starting before this (UTC) are evaluated.")],
+    target: TargetOpt = "duckdb",
+    rules: AlertRulesOpt = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Evaluate every hour from --from to --to; print per rule its incidents. Records and sends nothing."""
+    from . import backtest as bt
+    from .db import connect, require_marts
+    from .rules import load_rules
+
+    errors: list[str] = []
+    try:
+        _check_format(fmt)
+        ruleset = load_rules(_rules_path(rules))
+        first, last = parse_at(start), parse_at(stop)
+        if last <= first:
+            raise UserError(f"--to {stop!r} must be after --from {start!r}")
+        tgt = load_target(target)
+        with connect(tgt, read_only=True) as db:
+            require_marts(db, tgt)
+            reports = bt.backtest(
+                db,
+                ruleset.rules,
+                first,
+                last,
+                on_error=lambda r, at, e: errors.append(
+                    f"{ruleset.path}: rule {r.name}: evaluation failed at {at:%Y-%m-%d %H:%M}: {e}"
+                ),
+            )
+    except UserError as exc:
+        fail(err, exc)
+    if fmt == "json":
+        for rep in reports:
+            for inc in rep.incidents:
+                print(json.dumps(inc.as_json(), default=str))
+    else:
+        _print_backtest(reports, first, last)
+    for msg in errors:
+        err.print(f"[bold red]error:[/] {escape(msg)}", highlight=False)
+    raise typer.Exit(2 if errors else 0)
+
+
+def _print_backtest(reports: list[Any], first: dt.datetime, last: dt.datetime) -> None:
+    console = Console(width=180)
+    hours = int((last - first).total_seconds() // 3600)
+    summary = RichTable(
+        title=f"backtest of {hours} hours, {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
+    )
+    for col in ("rule", "severity", "condition", "hours fired", "incidents"):
+        summary.add_column(col)
+    for rep in reports:
+        summary.add_row(
+            rep.rule.name,
+            rep.rule.severity,
+            rep.rule.condition.text,
+            str(rep.firing_hours),
+            str(len(rep.incidents)),
+        )
+    console.print(summary)
+    for rep in reports:
+        if not rep.incidents:
+            continue
+        table = RichTable(title=f"{rep.rule.name}: {len(rep.incidents)} incident(s)")
+        for col in ("scope", "from", "to", "hours", "peak", "peak hour", "message at the peak"):
+            table.add_column(col, overflow="fold")
+        for inc in rep.incidents:
+            table.add_row(
+                escape(inc.scope_key),
+                f"{inc.first_hour:%Y-%m-%d %H:%M}",
+                f"{inc.last_hour + dt.timedelta(hours=1):%Y-%m-%d %H:%M}",
+                str(inc.hours),
+                _short(inc.peak_value),
+                f"{inc.peak_hour:%Y-%m-%d %H:%M}",
+                escape(inc.peak_message),
+            )
+        console.print(table)

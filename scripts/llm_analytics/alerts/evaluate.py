@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..warehouse import Db
-from .rules import BASELINES, MART, REQUESTS, SESSIONS, Rule
+from .rules import BASELINES, MART, REQUESTS, SESSIONS, STATISTICAL, Rule
 
 FIRING, OK, UNKNOWN = "firing", "ok", "unknown"
 
@@ -34,6 +34,9 @@ class Observation:
     zscore: float | None = None
     samples: float | None = None
     reason: str = ""
+    successes: float | None = None  # rates: the k of k-of-n (samples is n)
+    p_value: float | None = None  # binomial / poisson conditions
+    bound: float | None = None  # wilson conditions: the interval bound compared with the threshold
 
     @property
     def firing(self) -> bool:
@@ -46,7 +49,11 @@ class Observation:
         window = _window_label(self)
         seen = f"{_label(m.name)} was {_fmt(self.value, m.unit)}"
         base = "same-hour" if r.baseline == "same_hour" else "trailing"
-        if r.condition.kind == "threshold":
+        if r.condition.kind in STATISTICAL:
+            from .pooled import sentence_tail
+
+            cmp = sentence_tail(self, base, _fmt)
+        elif r.condition.kind == "threshold":
             cmp = f"threshold {r.condition.op} {_fmt(r.condition.number, m.unit)}"
         elif r.condition.kind == "multiple":
             ratio = (self.value or 0) / self.baseline_mean if self.baseline_mean else float("nan")
@@ -59,6 +66,8 @@ class Observation:
                 f"z-score {self.zscore:+.1f} against a {base} mean of {_fmt(self.baseline_mean, m.unit)}; "
                 f"threshold z {r.condition.op} {r.condition.number:g}"
             )
+        if r.min_value is not None:
+            cmp += f"; floor {_fmt(r.min_value, m.unit)}"
         if m.name == "session_cost_usd":
             seen = f"session cost {_fmt(self.value, m.unit)}"
         return f"{where}: {seen} {window} ({cmp})."
@@ -80,6 +89,9 @@ class Observation:
             "baseline_stddev": self.baseline_stddev,
             "zscore": self.zscore,
             "samples": self.samples,
+            "successes": self.successes,
+            "p_value": self.p_value,
+            "bound": self.bound,
             "window": r.window.text,
             "window_start": self.window_start.isoformat(sep=" "),
             "window_end": self.window_end.isoformat(sep=" "),
@@ -111,6 +123,10 @@ def _label(name: str) -> str:
         "cost_usd": "cost",
         "avg_rating": "average rating",
         "spend_usd": "spend",
+        "total_tokens": "tokens",
+        "thumbs_down_rate": "thumbs-down rate",
+        "regeneration_rate": "regeneration rate",
+        "error_type_rate": "error rate",
     }.get(name, name)
 
 
@@ -121,7 +137,7 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"{value:,.2f} USD"
     if unit == "ms":
         return f"{value:,.0f} ms"
-    if unit == "requests":
+    if unit in ("requests", "tokens"):
         return f"{value:,.0f}"
     return f"{value:.3g}"
 
@@ -138,6 +154,8 @@ def scope_label(key: str, scope: dict[str, str], scope_type: str) -> str:
 
 def _window_label(o: Observation) -> str:
     end = o.window_end.strftime("%Y-%m-%d %H:%M")
+    if o.rule.metric.name.startswith("version_"):  # drift: every call since the version's first
+        return f"since its first call at {o.window_start:%Y-%m-%d %H:%M} up to {end} UTC"
     if o.rule.window.hours == 0:
         return f"on {o.window_start:%Y-%m-%d} up to {end} UTC"
     if o.rule.window.hours == 1:
@@ -149,7 +167,11 @@ def evaluate(db: Db, rule: Rule, end: dt.datetime) -> Evaluation:
     """The rule's window ends at `end` (a whole UTC hour)."""
     start, end = rule.window.bounds(end)
     ev = Evaluation(rule, start, end)
-    if rule.metric.source == MART:
+    if rule.pooled:
+        from .pooled import evaluate_pooled
+
+        ev.observations = evaluate_pooled(db, rule, start, end)
+    elif rule.metric.source == MART:
         ev.observations = _mart(db, rule, start, end)
     else:
         ev.observations = _entities(db, rule, start, end)

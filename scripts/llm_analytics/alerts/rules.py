@@ -26,6 +26,8 @@ NOTIFIER_TYPES = ("stdout", "jsonl", "webhook")
 # Baselines the hourly mart carries (column prefix after the metric name), and how many hours of
 # history each needs by default before a baseline condition may fire.
 BASELINES = {"trailing": "baseline", "same_hour": "same_hour"}
+# conditions that test the evidence rather than compare a number (alerts/pooled.py, alerts/stats.py)
+STATISTICAL = ("wilson", "binomial", "poisson")
 MIN_BASELINE_HOURS = {"trailing": 24, "same_hour": 7}
 
 
@@ -41,6 +43,9 @@ class Metric:
     description: str
     hourly_only: bool = False  # percentiles of hours do not add up: the window must be 1h
     has_baseline: bool = False  # the mart carries baselines (trailing, same hour): mean, stddev, z-score
+    # how the statistical conditions see it (alerts/pooled.py): 'rate' (successes of trials: wilson,
+    # binomial), 'count' (events: poisson), 'amount' (a sum: baseline multiples); '' none of them
+    kind: str = ""
 
 
 METRICS: dict[str, Metric] = {
@@ -54,6 +59,7 @@ METRICS: dict[str, Metric] = {
             "the expected requests (the baseline mean), so a drop to zero still counts",
             "Valid LLM calls in the window.",
             has_baseline=True,
+            kind="count",
         ),
         Metric(
             "latency_p95_ms",
@@ -83,6 +89,7 @@ METRICS: dict[str, Metric] = {
             "requests in the window",
             "Failed calls / calls in the window (0..1).",
             has_baseline=True,
+            kind="rate",
         ),
         Metric(
             "cost_usd",
@@ -92,6 +99,71 @@ METRICS: dict[str, Metric] = {
             "requests in the window",
             "Cost of the priced calls in the window.",
             has_baseline=True,
+            kind="amount",
+        ),
+        Metric(
+            "total_tokens",
+            MART,
+            ("overall", "provider_model"),
+            "tokens",
+            "requests in the window",
+            "Prompt + completion tokens of the window's calls.",
+            kind="amount",
+        ),
+        Metric(
+            "thumbs_down_rate",
+            MART,
+            ("overall", "provider_model"),
+            "",
+            "thumbs (up or down) in the window",
+            "Thumbs down / thumbs given to the window's calls (0..1).",
+            kind="rate",
+        ),
+        Metric(
+            "regeneration_rate",
+            MART,
+            ("overall", "provider_model"),
+            "",
+            "requests in the window",
+            "Calls that regenerated an earlier answer / calls (0..1).",
+            kind="rate",
+        ),
+        Metric(
+            "slow_call_rate",
+            REQUESTS,
+            ("overall", "provider_model"),
+            "",
+            "requests in the window",
+            "Calls slower than var alert_slow_call_factor (2) x the baseline's median latency / calls: "
+            "about half of them when latency has doubled.",
+            hourly_only=True,
+            kind="rate",
+        ),
+        *(
+            Metric(
+                f"version_{what}",
+                REQUESTS,
+                ("provider_model",),
+                "",
+                "calls of the new version (thumbs of them for thumbs_down)",
+                f"{text} of a model's newest model_version since its first call, against the previous "
+                "version's in the alert_baseline_days days before it (alerts/drift.py).",
+                kind="rate",
+            )
+            for what, text in (
+                ("slow_call_rate", "Share of calls slower than alert_slow_call_factor x the previous median"),
+                ("regeneration_rate", "Share of calls regenerating an earlier answer"),
+                ("thumbs_down_rate", "Thumbs down / thumbs"),
+            )
+        ),
+        Metric(
+            "error_type_rate",
+            MART,
+            ("overall", "provider_model"),
+            "",
+            "requests in the window",
+            "Calls failed with one error type / calls, one scope per type in var error_types (0..1).",
+            kind="rate",
         ),
         Metric(
             "avg_rating",
@@ -124,9 +196,12 @@ METRICS: dict[str, Metric] = {
 
 @dataclass(frozen=True)
 class Condition:
-    """`> 8000` (threshold), `> 2x baseline` (multiple of the baseline mean) or `zscore > 3`."""
+    """`> 8000` (threshold), `> 2x baseline` (multiple of the baseline mean), `zscore > 3`, or a
+    statistical one (alerts/pooled.py): `wilson > 0.05` (the rate's confidence bound beyond a number),
+    `binomial > 2x baseline` (a rate significantly beyond a multiple of its baseline rate),
+    `poisson > 3x baseline` (a count significantly beyond a multiple of its baseline mean)."""
 
-    kind: str  # threshold | multiple | zscore
+    kind: str  # threshold | multiple | zscore | wilson | binomial | poisson
     op: str
     number: float
     text: str
@@ -168,6 +243,19 @@ class Rule:
     min_baseline_hours: int = 24
     description: str = ""
     baseline: str = "trailing"  # trailing | same_hour: which of the mart's baselines conditions use
+    alpha: float | None = None  # binomial / poisson: fire when the one-sided p-value is below this
+    confidence: float | None = None  # wilson: two-sided level of the interval whose bound is compared
+    min_value: float | None = None  # the value must also reach this (an absolute floor: USD, tokens)
+
+    @property
+    def pooled(self) -> bool:
+        """Evaluated from the mart's counts with baselines pooled in Python (alerts/pooled.py)."""
+        return (
+            self.condition.kind in STATISTICAL
+            or self.min_value is not None
+            or (self.condition.kind == "multiple" and self.window.hours != 1)
+            or (self.metric.kind != "" and not self.metric.has_baseline)
+        )
 
 
 @dataclass(frozen=True)
@@ -198,6 +286,9 @@ RULE_KEYS = {
     "min_baseline_hours",
     "baseline",
     "description",
+    "alpha",
+    "confidence",
+    "min_value",
 }
 REQUIRED = ("name", "metric", "scope", "condition", "severity")
 _NUM = r"-?\d+(?:\.\d+)?"
@@ -206,6 +297,9 @@ _CONDITIONS = [
     ("threshold", re.compile(rf"^{_OP}\s*({_NUM})$")),
     ("multiple", re.compile(rf"^{_OP}\s*({_NUM})\s*[x×]\s*baseline$")),
     ("zscore", re.compile(rf"^zscore\s*{_OP}\s*({_NUM})$")),
+    ("wilson", re.compile(rf"^wilson\s*{_OP}\s*({_NUM})$")),
+    ("binomial", re.compile(rf"^binomial\s*{_OP}\s*({_NUM})\s*[x×]\s*baseline$")),
+    ("poisson", re.compile(rf"^poisson\s*{_OP}\s*({_NUM})\s*[x×]\s*baseline$")),
 ]
 _DURATION = re.compile(r"^(-?\d+)\s*([mhd])$")
 
@@ -241,12 +335,13 @@ def parse_condition(text: Any) -> Condition:
         m = pattern.match(s)
         if m:
             return Condition(kind, m.group(1), float(m.group(2)), s)
-    op = re.match(r"^(?:zscore\s*)?([=!<>]+)", s)
+    op = re.match(r"^(?:(?:zscore|wilson|binomial|poisson)\s*)?([=!<>]+)", s)
     if op and op.group(1) not in OPERATORS:
         raise ValueError(f"condition {s!r}: operator {op.group(1)!r} is not one of {', '.join(OPERATORS)}")
     raise ValueError(
         f"condition {s!r} is not one of '> 8000' (a number), '> 2x baseline' (a multiple of the "
-        "baseline mean) or 'zscore > 3' (against the baseline); operators: " + ", ".join(OPERATORS)
+        "baseline mean), 'zscore > 3' (against the baseline), 'wilson > 0.05', 'binomial > 2x baseline' "
+        "or 'poisson > 3x baseline'; operators: " + ", ".join(OPERATORS)
     )
 
 
@@ -280,11 +375,16 @@ def _rule(raw: dict[str, Any], defaults: dict[str, Any], notifiers: dict[str, No
         raise ValueError(f"metric {metric.name} is an hourly percentile: window must be 1h")
     if metric.source == MART and window.hours == 0:
         raise ValueError(f"window 'today' is for spend_usd and session_cost_usd, not {metric.name}")
-    if condition.kind != "threshold":
-        if not metric.has_baseline:
+    stat = _statistical(metric, condition, spec)
+    if condition.kind in ("multiple", "zscore"):
+        if not (metric.has_baseline or metric.kind):
             raise ValueError(f"metric {metric.name} has no baseline: use a number, like '> 0.5'")
-        if window.hours != 1:
+        if condition.kind == "zscore" and not metric.has_baseline:
+            raise ValueError(f"metric {metric.name} has no z-score: use '> 2x baseline' or a test")
+        if window.hours != 1 and not (metric.kind and condition.kind == "multiple"):
             raise ValueError("baseline conditions compare one hour with its baseline: window must be 1h")
+    if stat["min_value"] is not None and metric.source != MART:
+        raise ValueError("min_value is for hourly metrics (use the condition's number for the others)")
     baseline = str(spec.get("baseline") or "trailing")
     if baseline not in BASELINES:
         raise ValueError(f"baseline {baseline!r} is not one of {', '.join(BASELINES)}")
@@ -316,7 +416,36 @@ def _rule(raw: dict[str, Any], defaults: dict[str, Any], notifiers: dict[str, No
         min_baseline_hours=int(spec.get("min_baseline_hours", MIN_BASELINE_HOURS[baseline])),
         description=str(spec.get("description") or ""),
         baseline=baseline,
+        **stat,
     )
+
+
+def _statistical(metric: Metric, condition: Condition, spec: dict[str, Any]) -> dict[str, float | None]:
+    """alpha / confidence / min_value, checked against the condition that uses them."""
+    out: dict[str, float | None] = {}
+    for key, lo, hi in (("alpha", 0.0, 0.5), ("confidence", 0.5, 1.0), ("min_value", None, None)):
+        value = spec.get(key)
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise ValueError(f"{key} {value!r} must be a number")
+        if value is not None and lo is not None and hi is not None and not lo < value < hi:
+            raise ValueError(f"{key} {value!r} must be between {lo:g} and {hi:g}")
+        out[key] = None if value is None else float(value)
+    need = {
+        "wilson": ("rate", ("confidence", "alpha")),
+        "binomial": ("rate", ("alpha",)),
+        "poisson": ("count", ("alpha",)),
+    }
+    if condition.kind in need:
+        kind, keys = need[condition.kind]
+        if metric.kind != kind:
+            raise ValueError(
+                f"condition {condition.text!r} tests a {kind}; {metric.name} is not one "
+                f"(wilson and binomial are for rates, poisson for request_count)"
+            )
+        for key in keys:
+            if out[key] is None:
+                raise ValueError(f"condition {condition.text!r} needs {key} (on the rule or under defaults:)")
+    return out
 
 
 def _notifier(name: str, raw: Any) -> Notifier:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..contract import RAW_SCHEMA
+from ..raw_checks import reading
 from ..raw_files import ContractError, LoadFile, cast_sql
 from .engine import arrow_frames, validate_frames
 from .reports import TableReport
@@ -38,10 +39,11 @@ class QualityGate:
         )
         cur = con.cursor()  # its own result, so the caller's connection stays free
         try:
-            reader = cur.sql(cast_sql(f)).to_arrow_reader(self.settings.chunk_rows)
-            report = validate_frames(
-                f"{RAW_SCHEMA}.{table.name}", str(f.path), arrow_frames(reader), checks, self.settings
-            )
+            with reading(f):  # the first read of every page: a corrupt one is refused here
+                reader = cur.sql(cast_sql(f)).to_arrow_reader(self.settings.chunk_rows)
+                report = validate_frames(
+                    f"{RAW_SCHEMA}.{table.name}", str(f.path), arrow_frames(reader), checks, self.settings
+                )
         finally:
             cur.close()
         refused = report.failed("refuse")

@@ -109,7 +109,8 @@ def _validate_postgres(target: Target, plan: list[Any], settings: Rules) -> list
     try:
         ds = ctx.data_sources.add_postgres(name, connection_string=sqlalchemy_url(target))
     except Exception as exc:
-        raise UserError(f"cannot connect to PostgreSQL ({target.postgres_conninfo()}): {exc}") from exc
+        message = target.redact(str(exc))
+        raise UserError(f"cannot connect to PostgreSQL ({target.postgres_display()}): {message}") from None
     return [
         _validate_postgres_table(ds, i, table, checks, target, settings)
         for i, (table, _, checks) in enumerate(plan)
