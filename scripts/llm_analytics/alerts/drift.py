@@ -21,10 +21,9 @@ import datetime as dt
 from typing import Any
 
 from ..warehouse import Db
+from .observation import UNKNOWN, Observation
 from .pooled import Series, judge, project_vars
 from .rules import REQUESTS, Rule
-
-UNKNOWN = "unknown"
 
 
 def _versions(db: Db, end: dt.datetime, days: int) -> list[tuple[Any, ...]]:
@@ -86,7 +85,6 @@ def _counts(db: Db, rule: Rule, change: tuple[Any, ...], end: dt.datetime, days:
 
 def evaluate_drift(db: Db, rule: Rule, start: dt.datetime, end: dt.datetime) -> list[Any]:
     """One observation per model whose version changed recently, keyed by model and new version."""
-    from .evaluate import Observation
 
     days = int(project_vars().get("alert_baseline_days") or 7)
     out = []

@@ -12,91 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..warehouse import Db
-from .rules import BASELINES, MART, REQUESTS, SESSIONS, STATISTICAL, Rule
-
-FIRING, OK, UNKNOWN = "firing", "ok", "unknown"
-
-
-@dataclass
-class Observation:
-    """A rule's verdict on one scope in one window, with what it saw and what it compared against."""
-
-    rule: Rule
-    scope_key: str
-    scope: dict[str, str]
-    window_start: dt.datetime
-    window_end: dt.datetime
-    status: str
-    value: float | None = None
-    threshold: float | None = None
-    baseline_mean: float | None = None
-    baseline_stddev: float | None = None
-    zscore: float | None = None
-    samples: float | None = None
-    reason: str = ""
-    successes: float | None = None  # rates: the k of k-of-n (samples is n)
-    p_value: float | None = None  # binomial / poisson conditions
-    bound: float | None = None  # wilson conditions: the interval bound compared with the threshold
-
-    @property
-    def firing(self) -> bool:
-        return self.status == FIRING
-
-    def sentence(self) -> str:
-        """One line a person on call can act on without opening the warehouse."""
-        r, m = self.rule, self.rule.metric
-        where = scope_label(self.scope_key, self.scope, r.scope)
-        window = _window_label(self)
-        seen = f"{_label(m.name)} was {_fmt(self.value, m.unit)}"
-        base = "same-hour" if r.baseline == "same_hour" else "trailing"
-        if r.condition.kind in STATISTICAL:
-            from .pooled import sentence_tail
-
-            cmp = sentence_tail(self, base, _fmt)
-        elif r.condition.kind == "threshold":
-            cmp = f"threshold {r.condition.op} {_fmt(r.condition.number, m.unit)}"
-        elif r.condition.kind == "multiple":
-            ratio = (self.value or 0) / self.baseline_mean if self.baseline_mean else float("nan")
-            cmp = (
-                f"{ratio:.1f}x its {base} mean of {_fmt(self.baseline_mean, m.unit)}; "
-                f"threshold {r.condition.op} {r.condition.number:g}x"
-            )
-        else:
-            cmp = (
-                f"z-score {self.zscore:+.1f} against a {base} mean of {_fmt(self.baseline_mean, m.unit)}; "
-                f"threshold z {r.condition.op} {r.condition.number:g}"
-            )
-        if r.min_value is not None:
-            cmp += f"; floor {_fmt(r.min_value, m.unit)}"
-        if m.name == "session_cost_usd":
-            seen = f"session cost {_fmt(self.value, m.unit)}"
-        return f"{where}: {seen} {window} ({cmp})."
-
-    def as_json(self) -> dict[str, Any]:
-        r = self.rule
-        return {
-            "rule": r.name,
-            "severity": r.severity,
-            "metric": r.metric.name,
-            "scope_type": r.scope,
-            "scope_key": self.scope_key,
-            "scope": self.scope,
-            "status": self.status,
-            "value": self.value,
-            "condition": r.condition.text,
-            "threshold": self.threshold,
-            "baseline_mean": self.baseline_mean,
-            "baseline_stddev": self.baseline_stddev,
-            "zscore": self.zscore,
-            "samples": self.samples,
-            "successes": self.successes,
-            "p_value": self.p_value,
-            "bound": self.bound,
-            "window": r.window.text,
-            "window_start": self.window_start.isoformat(sep=" "),
-            "window_end": self.window_end.isoformat(sep=" "),
-            "message": self.sentence() if self.status == FIRING else self.reason,
-        }
+from .drift import evaluate_drift
+from .observation import FIRING, OK, UNKNOWN, Observation
+from .pooled import evaluate_pooled
+from .rules import BASELINES, MART, REQUESTS, SESSIONS, Rule
 
 
 @dataclass
@@ -114,62 +33,13 @@ class Evaluation:
         return [o for o in self.observations if o.firing]
 
 
-def _label(name: str) -> str:
-    return {
-        "request_count": "request count",
-        "latency_p95_ms": "latency p95",
-        "ttft_p95_ms": "time to first token p95",
-        "error_rate": "error rate",
-        "cost_usd": "cost",
-        "avg_rating": "average rating",
-        "spend_usd": "spend",
-        "total_tokens": "tokens",
-        "thumbs_down_rate": "thumbs-down rate",
-        "regeneration_rate": "regeneration rate",
-        "error_type_rate": "error rate",
-    }.get(name, name)
-
-
-def _fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "n/a"
-    if unit == "USD":
-        return f"{value:,.2f} USD"
-    if unit == "ms":
-        return f"{value:,.0f} ms"
-    if unit in ("requests", "tokens"):
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
-
-
-def scope_label(key: str, scope: dict[str, str], scope_type: str) -> str:
-    """How a person names the scope in a message; state.py words resolved alerts the same way."""
-    if scope_type == "overall":
-        return "all traffic"
-    if scope_type == "session":
-        extra = ", ".join(f"{k} {v}" for k, v in scope.items() if k != "session" and v)
-        return f"session {key}" + (f" ({extra})" if extra else "")
-    return f"{scope_type.replace('_', '/')} {key}"
-
-
-def _window_label(o: Observation) -> str:
-    end = o.window_end.strftime("%Y-%m-%d %H:%M")
-    if o.rule.metric.name.startswith("version_"):  # drift: every call since the version's first
-        return f"since its first call at {o.window_start:%Y-%m-%d %H:%M} up to {end} UTC"
-    if o.rule.window.hours == 0:
-        return f"on {o.window_start:%Y-%m-%d} up to {end} UTC"
-    if o.rule.window.hours == 1:
-        return f"in the hour to {end} UTC"
-    return f"in the {o.rule.window.hours} hours to {end} UTC"
-
-
 def evaluate(db: Db, rule: Rule, end: dt.datetime) -> Evaluation:
     """The rule's window ends at `end` (a whole UTC hour)."""
     start, end = rule.window.bounds(end)
     ev = Evaluation(rule, start, end)
-    if rule.pooled:
-        from .pooled import evaluate_pooled
-
+    if rule.pooled and rule.metric.name.startswith("version_"):
+        ev.observations = evaluate_drift(db, rule, start, end)
+    elif rule.pooled:
         ev.observations = evaluate_pooled(db, rule, start, end)
     elif rule.metric.source == MART:
         ev.observations = _mart(db, rule, start, end)

@@ -27,9 +27,9 @@ import yaml
 from ..project import project_dir
 from ..warehouse import Db
 from . import stats
+from .observation import FIRING, OK, UNKNOWN, Observation
 from .rules import MART, REQUESTS, Rule
 
-FIRING, OK, UNKNOWN = "firing", "ok", "unknown"
 HOUR = dt.timedelta(hours=1)
 SMOOTHING = 0.5  # events added to a baseline: the Jeffreys prior's half an event (see module doc)
 RATES = {
@@ -78,15 +78,10 @@ def _baseline_windows(rule: Rule, start: dt.datetime, end: dt.datetime, days: in
 
 def evaluate_pooled(db: Db, rule: Rule, start: dt.datetime, end: dt.datetime) -> list[Any]:
     """Observations of a pooled rule for the window [start, end)."""
-    from .evaluate import Observation  # evaluate imports this module
 
     days = int(project_vars().get("alert_baseline_days") or 7)
     if rule.metric.name == "slow_call_rate":
         return _slow_calls(db, rule, start, end, days)
-    if rule.metric.name.startswith("version_"):
-        from .drift import evaluate_drift
-
-        return evaluate_drift(db, rule, start, end)
     series = _series(rule)
     cols = sorted({c for s in series for c in (s.value_col, s.trials_col) if c} | {"request_count"})
     rows = db.rows(
@@ -124,7 +119,6 @@ def _slow_calls(db: Db, rule: Rule, start: dt.datetime, end: dt.datetime, days: 
     noise; counting calls beyond twice the usual median is a binomial count at any traffic, and when
     latency doubles about half of the calls are beyond it (against a few percent normally).
     """
-    from .evaluate import Observation
 
     factor = float(project_vars().get("alert_slow_call_factor") or 2)
     key, group = {
@@ -179,16 +173,12 @@ def _sum(rows: Sequence[dict[str, Any]], col: str | None) -> float:
     return sum(float(r[col] or 0) for r in rows) if col else 0.0
 
 
-def judge(
-    o: Any,
-    s: Series,
-    here: Sequence[dict[str, Any]],
-    history: Sequence[Sequence[dict[str, Any]]],
-    base_hours: int,
-    width: int,
-) -> Any:
-    """Apply the rule's condition to one series: the window's rows against the baseline samples."""
-    r, c = o.rule, o.rule.condition
+def _observe(
+    o: Any, s: Series, here: Sequence[dict[str, Any]], history: Sequence[Sequence[dict[str, Any]]], width: int
+) -> None:
+    """The window's value and the baseline it is compared with: a rate as k of n against the pooled
+    (smoothed) baseline rate, a count or amount against the mean of the baseline windows."""
+    r = o.rule
     k = _sum(here, s.value_col)
     flat = [row for w in history for row in w]
     if s.trials_col:  # a rate: k of n
@@ -203,6 +193,37 @@ def judge(
         per = width if r.baseline == "trailing" else 1
         o.baseline_mean = (_sum(flat, s.value_col) / len(history)) * per if history else None
         o.samples = o.baseline_mean if r.metric.kind == "count" else _sum(here, "request_count")
+
+
+def _wilson(o: Any, k: int, floor_ok: bool) -> Any:
+    """Wilson's interval is generous at one or two calls (1 failure in 1 call has a 99% lower bound
+    of 13%, yet happens 1 time in 20 at a 5% rate), so the exact binomial tail against the threshold
+    must also be below alpha: a thin hour cannot page on one failed call."""
+    r, c = o.rule, o.rule.condition
+    n = int(o.samples or 0)
+    lo, hi = stats.wilson_interval(k, n, r.confidence)
+    up = c.op in (">", ">=")
+    o.bound = lo if up else hi
+    o.threshold = c.number
+    p = min(1.0, max(0.0, c.number))
+    o.p_value = stats.binomial_sf(k, n, p) if up else stats.binomial_cdf(k, n, p)
+    o.status = FIRING if c.holds(o.bound) and o.p_value < (r.alpha or 0) and floor_ok else OK
+    return o
+
+
+def judge(
+    o: Any,
+    s: Series,
+    here: Sequence[dict[str, Any]],
+    history: Sequence[Sequence[dict[str, Any]]],
+    base_hours: int,
+    width: int,
+) -> Any:
+    """Apply the rule's condition to one series: the window's rows against the baseline samples."""
+    r, c = o.rule, o.rule.condition
+    k = _sum(here, s.value_col)
+    flat = [row for w in history for row in w]
+    _observe(o, s, here, history, width)
     if o.value is None:
         o.reason = "no value in the window"
         return o
@@ -215,18 +236,7 @@ def judge(
         o.status = FIRING if c.holds(o.value) and floor_ok else OK
         return o
     if c.kind == "wilson":
-        # Wilson's interval is generous at one or two calls (1 failure in 1 call has a 99% lower bound
-        # of 13%, yet happens 1 time in 20 at a 5% rate), so the exact binomial tail against the
-        # threshold must also be below alpha: a thin hour cannot page on one failed call.
-        n = int(o.samples or 0)
-        lo, hi = stats.wilson_interval(int(k), n, r.confidence)
-        up = c.op in (">", ">=")
-        o.bound = lo if up else hi
-        o.threshold = c.number
-        p = min(1.0, max(0.0, c.number))
-        o.p_value = stats.binomial_sf(int(k), n, p) if up else stats.binomial_cdf(int(k), n, p)
-        o.status = FIRING if c.holds(o.bound) and o.p_value < (r.alpha or 0) and floor_ok else OK
-        return o
+        return _wilson(o, int(k), floor_ok)
     if base_hours < r.min_baseline_hours or o.baseline_mean is None:
         o.reason = f"{base_hours} baseline hours < min_baseline_hours {r.min_baseline_hours}"
         return o
@@ -248,30 +258,3 @@ def judge(
         o.p_value = stats.poisson_sf(int(k), o.threshold) if up else stats.poisson_cdf(int(k), o.threshold)
     o.status = FIRING if o.p_value < (r.alpha or 0) and floor_ok else OK
     return o
-
-
-def _g(value: float | None, spec: str) -> str:
-    return "n/a" if value is None else format(value, spec)
-
-
-def sentence_tail(o: Any, base: str, fmt: Any) -> str:
-    """The bracketed comparison of a statistical condition, for Observation.sentence."""
-    r, c = o.rule, o.rule.condition
-    unit = r.metric.unit
-    pv, alpha = _g(o.p_value, ".2g"), _g(r.alpha, "g")
-    if c.kind == "wilson":
-        side = "lower" if c.op in (">", ">=") else "upper"
-        return (
-            f"{_g(o.successes, ',.0f')} of {_g(o.samples, ',.0f')}; {_g(r.confidence, '.0%')} interval "
-            f"{side} bound {_g(o.bound, '.3g')}, threshold {c.op} {c.number:g}; p = {pv} at "
-            f"{c.number:g}, alpha {alpha}"
-        )
-    if c.kind == "binomial":
-        return (
-            f"{_g(o.successes, ',.0f')} of {_g(o.samples, ',.0f')} against a {base} rate of "
-            f"{_g(o.baseline_mean, '.3g')}; p = {pv} against {c.number:g}x that rate, alpha {alpha}"
-        )
-    return (
-        f"against a {base} mean of {fmt(o.baseline_mean, unit)}; p = {pv} against "
-        f"{c.number:g}x that mean, alpha {alpha}"
-    )

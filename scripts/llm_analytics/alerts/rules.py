@@ -395,14 +395,7 @@ def _rule(raw: dict[str, Any], defaults: dict[str, Any], notifiers: dict[str, No
         value = spec.get(key, MIN_BASELINE_HOURS[baseline] if key == "min_baseline_hours" else 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{key} {value!r} must be a whole number >= 0")
-    notify = spec["notify"]
-    if isinstance(notify, str):
-        notify = [notify]
-    if not isinstance(notify, list) or not notify:
-        raise ValueError("notify must be a list of notifier names")
-    for n in notify:
-        if n not in notifiers:
-            raise ValueError(f"notify: no notifier named {n!r} (defined: {', '.join(notifiers)})")
+    notify = _notify_list(spec["notify"], notifiers)
     return Rule(
         name=str(spec["name"]),
         metric=metric,
@@ -418,6 +411,18 @@ def _rule(raw: dict[str, Any], defaults: dict[str, Any], notifiers: dict[str, No
         baseline=baseline,
         **stat,
     )
+
+
+def _notify_list(notify: Any, notifiers: dict[str, Notifier]) -> list[str]:
+    """The rule's notifiers: one name or a list, each defined under notifiers."""
+    if isinstance(notify, str):
+        notify = [notify]
+    if not isinstance(notify, list) or not notify:
+        raise ValueError("notify must be a list of notifier names")
+    for n in notify:
+        if n not in notifiers:
+            raise ValueError(f"notify: no notifier named {n!r} (defined: {', '.join(notifiers)})")
+    return [str(n) for n in notify]
 
 
 def _statistical(metric: Metric, condition: Condition, spec: dict[str, Any]) -> dict[str, float | None]:
