@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from llm_analytics.alerts.backtest import backtest, group_incidents, hour_ends
-from llm_analytics.alerts.evaluate import FIRING, Observation, evaluate
+from llm_analytics.alerts.evaluate import evaluate
+from llm_analytics.alerts.observation import FIRING, Observation
 from llm_analytics.alerts.pooled import project_vars
 from llm_analytics.alerts.rules import MART, RulesError, load_rules
 from llm_analytics.warehouse import Db

@@ -18,6 +18,31 @@ from .fixtures import request, write_fixture, write_jsonl
 from .test_pipeline import snapshot
 
 FUTURE = "2099-01-01 00:00:00"
+FUZZ_DAY = "2026-10-24 09:00:00"
+
+
+def fuzz_calls() -> list[dict]:
+    """Edge values the loader accepts (issue 16 §2): each must end in the facts or in the rejects
+    with a reason, and none may stop the build. (A NUL byte is refused at the door:
+    test_loader_safety.py.)"""
+
+    def fz(event_id: str, **kw: object) -> dict:
+        row = call(event_id, str(kw.pop("occurred_at", FUZZ_DAY)), str(kw.pop("received_at", FUZZ_DAY)), "sz")
+        return {**row, **kw}
+
+    return [
+        fz("z_nan", total_latency_ms=float("nan")),
+        fz("z_inf", total_latency_ms=float("inf")),
+        fz("z_ninf", ttft_ms=float("-inf")),
+        fz("z_int64_max", prompt_tokens=2**63 - 1),
+        fz("z_int64_min", completion_tokens=-(2**63)),
+        fz("z_empty", query_text="", response_text="", feature_id=""),
+        fz("z_1mb", query_text="x" * 1_000_000),
+        fz("z_far_past", occurred_at="1900-01-01 00:00:00", received_at="1900-01-01 00:00:01"),
+        fz("z_far_future", occurred_at="2999-01-01 00:00:00"),
+        fz("z_anonymous", user_id=None),
+        fz("", session_id="sz-blank-id"),
+    ]
 
 
 def load(wh: Warehouse, path: Path) -> None:
@@ -104,6 +129,8 @@ def test_future_and_backfilled_rows_reach_the_marts(warehouse: Warehouse, tmp_pa
             }
         ],
     )
+    fuzz = fuzz_calls()
+    write_jsonl(backfill / "llm_requests-fuzz.jsonl", fuzz)
     load(warehouse, backfill)
     warehouse.dbt("build")
 
@@ -115,7 +142,7 @@ def test_future_and_backfilled_rows_reach_the_marts(warehouse: Warehouse, tmp_pa
     assert [r[0] for r in loads] == [1, 2, 3, 4]
     assert all(r[1] == r[2] for r in loads)
     assert all(a[2] < b[1] for a, b in itertools.pairwise(loads))
-    assert [r[3] for r in loads[1:]] == [1, 100, 5]
+    assert [r[3] for r in loads[1:]] == [1, 100, 5 + len(fuzz)]
     assert q("select distinct load_id from raw.load_manifest where file_name like '%backfill%'") == [(4,)]
 
     requests = {r[0] for r in q("select request_id from marts.fct_llm_requests")}
@@ -139,6 +166,26 @@ def test_future_and_backfilled_rows_reach_the_marts(warehouse: Warehouse, tmp_pa
         "select request_count from marts.mart_usage_daily where activity_date = '2026-10-23'"
     )
     assert ordinary_day == 100
+
+    # every fuzz row is in the facts or set aside with a reason, none lost
+    facts = {r[0] for r in q("select request_id from marts.fct_llm_requests where request_id like 'z%'")}
+    rejects = dict(
+        q(
+            "select coalesce(row_id, 'blank'), reject_reason from intermediate.int_rejected_rows "
+            "where row_id like 'z%' or (row_id is null and occurred_at = '" + FUZZ_DAY + "')"
+        )
+    )
+    assert facts == {"z_empty", "z_1mb", "z_anonymous"}
+    assert rejects == {
+        "z_nan": "non_finite_number",
+        "z_inf": "non_finite_number",
+        "z_ninf": "non_finite_number",
+        "z_int64_max": "tokens_out_of_range",
+        "z_int64_min": "negative_tokens",
+        "z_far_past": "occurred_too_early",
+        "z_far_future": "occurred_in_future",
+        "blank": "missing_event_id",
+    }
 
     # incremental == full refresh, table by table
     tables = snapshot(warehouse)

@@ -7,6 +7,7 @@ genai-prices' own calculator, counts from the fixture's rows.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,10 +33,13 @@ COST = {
 
 
 def snapshot(wh: Warehouse) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every staging, intermediate and mart relation, order-free, floats to 9 digits."""
+    """Every row of every staging, intermediate and mart relation, order-free, floats to 9 digits
+    (NaN as text: it equals nothing, itself included, and staging keeps the rows it rejects)."""
 
     def norm(value: object) -> object:
-        return float(f"{value:.9g}") if isinstance(value, float) else value
+        if isinstance(value, float):
+            return "NaN" if math.isnan(value) else float(f"{value:.9g}")
+        return value
 
     names = wh.query(
         "select table_schema, table_name from information_schema.tables "

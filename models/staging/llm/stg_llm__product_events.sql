@@ -87,6 +87,7 @@ validated as (
         case
             when product_event_id is null then 'missing_event_id'
             when occurred_at is null then 'missing_occurred_at'
+            when occurred_at < cast('{{ var("earliest_occurred_at") }}' as timestamp) then 'occurred_too_early'
             when occurred_at > {{ dbt.dateadd('minute', var('clock_skew_tolerance_minutes'), 'received_at') }}
                 then 'occurred_in_future'
             when event_name is null then 'missing_event_name'

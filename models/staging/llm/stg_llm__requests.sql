@@ -127,6 +127,7 @@ validated as (
         case
             when request_id is null then 'missing_event_id'
             when occurred_at is null then 'missing_occurred_at'
+            when occurred_at < cast('{{ var("earliest_occurred_at") }}' as timestamp) then 'occurred_too_early'
             when session_id is null then 'missing_session_id'
             when status is null or status not in ({{ quoted_list(var('accepted_statuses')) }}) then 'unknown_status'
             when occurred_at > {{ dbt.dateadd('minute', var('clock_skew_tolerance_minutes'), 'received_at') }}

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..warehouse import Db
-from .evaluate import Evaluation, Observation, evaluate
+from .evaluate import Evaluation, evaluate
+from .observation import Observation
 from .rules import Rule
 
 HOUR = dt.timedelta(hours=1)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..warehouse import Db
-from .evaluate import FIRING, OK, Evaluation, Observation, scope_label
+from .evaluate import Evaluation
+from .observation import FIRING, OK, Observation, scope_label
 from .rules import format_duration
 
 SCHEMA = "alerts"
