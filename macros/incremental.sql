@@ -1,16 +1,23 @@
 {#- The one way an incremental model says which rows a run must (re)process.
 
     Every incremental model rebuilds whole units of its grain (a call, a session, a day, an hour,
-    a user-day) from all of their inputs, and picks the units to rebuild by what was loaded since its
-    watermark: the newest value of its watermark column (config meta.recent_column, a load time:
-    loaded_at, last_loaded_at, first_loaded_at) minus var lookback_hours. Load times are the
-    loader's own (raw _loaded_at, increasing from load to load), never a sender's clock, so no
-    row can arrive behind the watermark (docs/loading.md). Because a unit is always rebuilt from all of its inputs, a run writes exactly
-    what a full refresh would for that unit, and units not touched are unchanged; that is the
-    whole argument for "incremental equals a full refresh" (docs/incremental.md).
+    a user-day) from all of their inputs, and picks the units to rebuild by what was loaded after
+    its watermark: the newest value of its watermark column (config meta.recent_column, a load
+    time: loaded_at, last_loaded_at, first_loaded_at), minus var lookback_hours (0 by default).
+    Load times are the loader's own (raw _loaded_at, one per load, increasing from load to load),
+    never a sender's clock, so no row can arrive behind the watermark (docs/loading.md).
+
+    Every model of one dbt invocation sees the same loads: the run's load horizon (the newest load
+    committed when the invocation started, recorded by the on-run-start hook record_load_horizon)
+    bounds what staging reads. So when a model holds a row of load N, it has seen every row of
+    every load up to N, and a later run needs only the loads after N: the previous load is not
+    read again. Because a unit is always rebuilt from all of its inputs, a run writes exactly what
+    a full refresh would for that unit, and units not touched are unchanged; that is the whole
+    argument for "incremental equals a full refresh" (docs/incremental.md).
 
     The vocabulary:
-    - incremental_watermark(): the cut-off, a literal timestamp.
+    - incremental_watermark(): the cut-off, a literal timestamp; rows loaded after it are new.
+    - load_horizon(): the newest load time this run may read.
     - touched(relation, key, loaded): the `key` values of rows loaded since the cut-off.
     - touched_via(relation, key, link, links): the `key` values of rows whose `link` was touched
       (the days of calls whose feedback arrived).
@@ -26,10 +33,10 @@
     {{- return(config.get('meta', {}).get('recent_column') or 'last_loaded_at') -}}
 {%- endmacro %}
 
-{#- Incremental runs re-read everything loaded since the newest `column` already in this
-    model, minus var lookback_hours (a margin: load times only increase), as a literal (see
-    scalar_literal). An empty model has no newest row, and a full build has no model: everything
-    is read. -#}
+{#- Incremental runs read what was loaded after the newest `column` already in this model,
+    minus var lookback_hours (a margin for a run that selects a model without its upstream ones;
+    0 by default), as a literal (see scalar_literal). An empty model has no newest row, and a full
+    build has no model: everything is read. -#}
 {% macro incremental_watermark(column=none) -%}
     {%- if not is_incremental() -%}
         {{- return("cast('1900-01-01 00:00:00' as timestamp)") -}}
@@ -43,7 +50,7 @@
     column `loaded`) since this model's watermark. A row loaded before load times existed has a
     null one: old, never touched. -#}
 {% macro touched(relation, key, loaded='loaded_at') -%}
-    select {{ key }} from {{ relation }} as touched_rows where {{ loaded }} >= {{ incremental_watermark() }}
+    select {{ key }} from {{ relation }} as touched_rows where {{ loaded }} > {{ incremental_watermark() }}
 {%- endmacro %}
 
 {#- The `key` values of the rows of `relation` whose `link` is among `links` (a touched() query):
@@ -62,7 +69,7 @@
     {%- if is_incremental() %}
         {%- set queries = [touched] if touched is string else touched %}
         {%- if key is none %}
-    where {{ loaded }} >= {{ incremental_watermark() }}
+    where {{ loaded }} > {{ incremental_watermark() }}
         {%- elif key is string %}
     where {{ relation }}.{{ key }} in ({{ queries | join(' union ') }})
         {%- else %}
@@ -101,16 +108,17 @@
 {%- endmacro %}
 
 {#- The raw rows an incremental staging run must (re)process: those loaded (raw _loaded_at, the
-    loader's stamp) since the watermark that beat the copy of their event_id already staged
+    loader's stamp) after the watermark, up to the run's load horizon, that beat the copy of their event_id already staged
     (first received wins, by clamped_received_at), or whose event_id is not staged yet, or is
     missing. The staged copy is the first received of all the copies seen so far, so comparing
     with it equals re-ranking every copy, without reading the old raw rows again. Raw rows loaded
     before stamps existed (null _loaded_at) are old: staged by an earlier build. On a full build:
-    every row. -#}
+    every row up to the load horizon. -#}
 {% macro events_to_stage(relation, key='event_id') -%}
     {%- if is_incremental() -%}
     {%- set watermark = incremental_watermark('loaded_at') -%}
     {%- set received = clamped_received_at(relation) -%}
+    {%- set horizon = load_horizon() -%}
     select {{ relation }}.*
     from {{ relation }}
     left join (
@@ -123,12 +131,14 @@
         from {{ this }}
         where staging_row_id in (
             select new_rows.{{ key }} from {{ relation }} as new_rows
-            where new_rows._loaded_at >= {{ watermark }}
+            where new_rows._loaded_at > {{ watermark }}
+                and new_rows._loaded_at <= {{ horizon }}
         )
     ) as staged
         on {{ relation }}.{{ key }} = staged.staging_row_id
     where
-        {{ relation }}._loaded_at >= {{ watermark }}
+        {{ relation }}._loaded_at > {{ watermark }}
+        and {{ relation }}._loaded_at <= {{ horizon }}
         and (
             staged.staging_row_id is null
             or {{ received }} < staged.received_at
@@ -136,6 +146,8 @@
         )
     {%- else -%}
     select * from {{ relation }}
+    -- rows loaded before stamps existed have no load time: old, always read
+    where {{ relation }}._loaded_at is null or {{ relation }}._loaded_at <= {{ load_horizon() }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -167,7 +179,7 @@ matching as (
     select * from {{ relation }}
     where ({{ where }})
     {%- if is_incremental() %}
-    and loaded_at >= {{ incremental_watermark('first_loaded_at') }}
+    and loaded_at > {{ incremental_watermark('first_loaded_at') }}
     {%- endif %}
 
 ),
@@ -211,9 +223,70 @@ where not exists (
     coalesce({{ dbt.dateadd(period, 1, period_start) }} <= {{ data_horizon() }}, false)
 {%- endmacro %}
 
-{#- The periods (values of `column`) this model holds as incomplete, for touched lists: a run
-    rebuilds them, so a period is marked complete once the data reaches its end even when no
-    input of that period arrives. -#}
+{#- The periods (values of `column`) this model holds as incomplete, and its last one, for
+    touched lists: a run rebuilds them, so a period is marked complete once the data reaches its
+    end even when no input of that period arrives, and a model with a row per period (a series)
+    fills the periods between its last one and newly loaded ones. -#}
 {% macro incomplete_periods(column) -%}
     select {{ column }} from {{ this }} as incomplete_rows where not is_complete_period
+    union
+    select max({{ column }}) from {{ this }} as last_row
+{%- endmacro %}
+
+{#- Where the on-run-start hook keeps each invocation's load horizon: schema build_state, beside
+    the models' schemas, read by no model or BI tool. -#}
+{% macro load_horizons_relation() -%}
+    {{- return(api.Relation.create(
+        database=target.database,
+        schema=generate_schema_name('build_state', none),
+        identifier='load_horizons'
+    )) -}}
+{%- endmacro %}
+
+{#- The on-run-start hook (dbt_project.yml): records the newest load committed in the loader's
+    manifest (raw.load_manifest) when this invocation starts, so every model of the run reads the
+    same loads even when a load commits while the run is under way (see load_horizon). No load
+    yet: the open-ended timestamp. Keeps a week of invocations. -#}
+{% macro record_load_horizon() -%}
+    {%- if execute -%}
+        {%- set relation = load_horizons_relation() -%}
+        {%- set manifest = adapter.get_relation(database=target.database, schema='raw', identifier='load_manifest') -%}
+        {%- set timestamp = dbt.type_timestamp() -%}
+        {%- set open_ended = "cast('" ~ var('open_ended_timestamp') ~ "' as " ~ timestamp ~ ")" -%}
+        {%- set now = 'cast(' ~ dbt.current_timestamp() ~ ' as ' ~ timestamp ~ ')' -%}
+        {#- dbt listed the relations before the hook ran: tell its cache, so load_horizon finds it -#}
+        {%- do adapter.cache_added(relation.incorporate(type='table')) -%}
+        create schema if not exists {{ relation.schema }};
+        create table if not exists {{ relation }} (
+            invocation_id {{ dbt.type_string() }},
+            loaded_at {{ timestamp }},
+            recorded_at {{ timestamp }}
+        );
+        delete from {{ relation }} where recorded_at < {{ dbt.dateadd('day', -7, now) }};
+        insert into {{ relation }} (invocation_id, loaded_at, recorded_at)
+        select
+            '{{ invocation_id }}',
+            {%- if manifest is none %}
+            {{ open_ended }},
+            {%- else %}
+            coalesce((select max(loaded_at) from {{ manifest }}), {{ open_ended }}),
+            {%- endif %}
+            {{ now }};
+        -- dbt rolls the hook's connection back when the hooks are done: keep the horizon
+        commit
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The newest load time this run may read, as a literal: the horizon the on-run-start hook
+    recorded for this invocation. Loads committed after the run started wait for the next run. A
+    command that runs no hook (compile, show), or a warehouse with no horizons yet, has no bound:
+    the open-ended timestamp. -#}
+{% macro load_horizon() -%}
+    {%- set open_ended = var('open_ended_timestamp') -%}
+    {%- set relation = load_horizons_relation() -%}
+    {%- if not execute or adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+        {{- return("cast('" ~ open_ended ~ "' as timestamp)") -}}
+    {%- endif -%}
+    {%- set query = "select max(loaded_at) from " ~ relation ~ " where invocation_id = '" ~ invocation_id ~ "'" -%}
+    {{- return(scalar_literal(query, 'timestamp', open_ended)) -}}
 {%- endmacro %}

@@ -61,6 +61,10 @@ class Warehouse:
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return _run([str(BIN / "llm-analytics"), *args], self.env, check, self.home)
 
+    def python(self, script: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        """A Python script in the warehouse's environment (dbt driven in-process, say)."""
+        return _run([sys.executable, str(script), *args], self.env, True, self.home)
+
     def dbt(
         self, *args: str, check: bool = True, unit_tests: bool = False
     ) -> subprocess.CompletedProcess[str]:

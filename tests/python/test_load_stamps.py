@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 from pathlib import Path
 
-from .conftest import Warehouse
+from .conftest import BIN, Warehouse
 from .fixtures import request, write_fixture, write_jsonl
 from .test_pipeline import snapshot
 
@@ -192,5 +192,50 @@ def test_future_and_backfilled_rows_reach_the_marts(warehouse: Warehouse, tmp_pa
     warehouse.dbt("build", "--full-refresh")
     refreshed = snapshot(warehouse)
     assert len(refreshed) >= 30 and refreshed.keys() == tables.keys()
+    for name, rows in refreshed.items():
+        assert tables[name] == rows, name
+
+
+# Runs `dbt build` in-process and, the moment its on-run-start hook has recorded the run's load
+# horizon, loads a file: a load that commits while the build is under way (PostgreSQL lets the
+# loader and dbt work at once; DuckDB's file lock does not).
+LOAD_DURING_BUILD = """
+import subprocess, sys
+from dbt.cli.main import dbtRunner
+
+def on_event(event):
+    if event.info.name == "LogHookEndLine":
+        subprocess.run([sys.argv[1], "load", sys.argv[2], "--target", "postgres"], check=True)
+
+result = dbtRunner(callbacks=[on_event]).invoke(["build", "--exclude-resource-type", "unit_test"])
+sys.exit(0 if result.success else 1)
+"""
+
+
+def test_a_load_during_a_build_waits_for_the_next_run(postgres_built_copy: Warehouse, tmp_path: Path) -> None:
+    """Every model of a run reads the same loads: those committed when it started (the run's load
+    horizon). A load committed mid-run is read by none of them, then by the next run, whole, so a
+    model that holds a row of load N has seen all of load N and the next run starts after it."""
+    wh = postgres_built_copy
+    # two calls the day after the fixture's last, one two weeks on: series marts (a row per day or
+    # hour, quiet ones included) must fill the days and hours in between, as a full refresh does
+    late = [
+        call("rl0", "2026-10-23 10:00:00", "2026-10-23 10:00:01", "sl"),
+        call("rl1", "2026-10-23 11:00:00", "2026-10-23 11:00:01", "sl"),
+        call("rl2", "2026-11-06 12:00:00", "2026-11-06 12:00:01", "sl"),
+    ]
+    path = write_jsonl(tmp_path / "llm_requests-during-build.jsonl", late)
+    script = tmp_path / "build_with_a_load.py"
+    script.write_text(LOAD_DURING_BUILD)
+    wh.python(script, str(BIN / "llm-analytics"), str(path))
+
+    assert wh.scalar("select count(*) from raw.llm_requests where event_id like 'rl%'") == 3
+    assert wh.scalar("select count(*) from staging.stg_llm__requests where request_id like 'rl%'") == 0
+    assert wh.scalar("select count(*) from marts.fct_llm_sessions where session_id = 'sl'") == 0
+    wh.dbt("build")
+    assert wh.scalar("select request_count from marts.fct_llm_sessions where session_id = 'sl'") == 3
+    tables = snapshot(wh)
+    wh.dbt("build", "--full-refresh")
+    refreshed = snapshot(wh)
     for name, rows in refreshed.items():
         assert tables[name] == rows, name

@@ -39,11 +39,12 @@ all_requests as {{ not_materialized() }} (
 bounds as (
 
     select
-        -- the first hour with a call loaded, or given feedback, since the watermark
+        -- the first hour with a call loaded, or given feedback, since the watermark, or this
+        -- model's last hour (so the quiet hours between it and new traffic are written too)
         {{ incremental_scope_start('all_requests', 'request_hour', touched_via(
             'all_requests', 'request_hour', 'request_id',
             touched(ref('fct_llm_request_feedback'), 'request_id', 'last_loaded_at')
-        )) }} as first_hour,
+        ) ~ ' union select max(activity_hour) as request_hour from ' ~ this) }} as first_hour,
         max(request_hour) as last_hour
     from all_requests
 
