@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from google.protobuf.json_format import MessageToDict
+from google.protobuf.json_format import MessageToDict, ParseDict
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -399,3 +401,31 @@ def test_non_otlp_json_goes_to_the_contract(duckdb_wh: Warehouse, tmp_path: Path
     load(duckdb_wh, path)
     assert duckdb_wh.scalar("select count(*) from raw.llm_requests") == 3
     assert duckdb_wh.scalar("select count(*) from raw.otel_spans") == 0
+
+
+def test_logs_and_metrics_in_one_collector_proto_stream(duckdb_wh: Warehouse, tmp_path: Path) -> None:
+    """The signal of each length-prefixed message is read from its content (the file name says nothing)."""
+    logs = ParseDict(base64_ids(LOGS), ExportLogsServiceRequest()).SerializeToString()
+    metrics = ParseDict(METRICS, ExportMetricsServiceRequest()).SerializeToString()
+    path = tmp_path / "export.pb"
+    path.write_bytes(b"".join(len(m).to_bytes(4, "big") + m for m in (metrics, logs, metrics)))
+    load(duckdb_wh, path)
+    assert duckdb_wh.scalar("select count(*) from raw.otel_metrics") == 6
+    info = duckdb_wh.query(
+        "select trace_id, span_id, event_name from raw.otel_logs where severity_number = 9"
+    )
+    assert info == [(TRACE_HEX, SPAN_HEX, "gen_ai.user.message")]
+    manifest = duckdb_wh.query("select table_name, row_count from raw.load_manifest order by 1")
+    assert manifest == [("otel_logs", 2), ("otel_metrics", 6)]
+
+
+def base64_ids(node: Any) -> Any:
+    """OTLP JSON's hex ids as protobuf's JSON mapping wants bytes: base64."""
+    if isinstance(node, list):
+        return [base64_ids(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    ids = ("traceId", "spanId")
+    return {
+        k: base64.b64encode(bytes.fromhex(v)).decode() if k in ids else base64_ids(v) for k, v in node.items()
+    }
