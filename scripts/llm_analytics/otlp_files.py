@@ -70,19 +70,22 @@ def convert(source: Path, sha256: str, workdir: Path, tables: dict[str, Table]) 
     """The OTLP file SOURCE as one LoadFile per raw table it has rows for, written under WORKDIR."""
     writers: dict[str, TableWriter] = {}
     stem = f"{len(list(workdir.iterdir())):05d}"
+    at = "the end of the file"
     try:
         for message in messages(source):
+            at = message.at
             name, rows_of = SIGNAL_TABLES[message.signal]
             if name not in writers:
                 writers[name] = TableWriter(tables[name], workdir / f"{stem}-{name}.parquet")
-            writer = writers[name]
-            try:
-                for row in rows_of(message.request):
-                    writer.add(row)
-            except OtlpValueError as exc:
-                raise refuse(source, message.at, str(exc)) from None
+            for row in rows_of(message.request):
+                writers[name].add(row)
         for writer in writers.values():
             writer.flush()
+    except OtlpValueError as exc:
+        raise refuse(source, at, str(exc)) from None
+    except (RecursionError, UnicodeError, pa.ArrowException) as exc:
+        # the exception's text may quote a value: name its kind only
+        raise refuse(source, at, f"a value cannot be stored ({type(exc).__name__})") from None
     finally:
         for writer in writers.values():
             writer.close()

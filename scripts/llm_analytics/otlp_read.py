@@ -72,10 +72,11 @@ def is_otlp(path: Path) -> bool:
 
 
 def messages(path: Path) -> Iterator[Message]:
-    """Every request in the file, in order; protobuf unless the content starts with '{'."""
+    """Every request in the file, in order: JSON for a .json / .jsonl name or content starting with
+    '{', else protobuf."""
     with path.open("rb") as fh:
         first = fh.read(SNIFF_BYTES).removeprefix(b"\xef\xbb\xbf").lstrip()
-    if first.startswith(b"{") or (not first and path.name.lower().endswith(JSON_SUFFIXES)):
+    if path.name.lower().endswith(JSON_SUFFIXES) or first.startswith(b"{"):
         yield from json_messages(path)
     else:
         yield from proto_messages(path)
@@ -87,11 +88,12 @@ def refuse(path: Path, at: str, problem: str) -> ContractError:
 
 def json_messages(path: Path) -> Iterator[Message]:
     """JSON lines, or one document when the first line is not a whole JSON value."""
-    lines_mode = False
+    lines_mode, blank = False, True
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
+            blank = False
             try:
                 doc = json.loads(line)
             except ValueError as exc:
@@ -100,7 +102,7 @@ def json_messages(path: Path) -> Iterator[Message]:
                 raise refuse(path, f"line {lineno}", f"not valid JSON ({_json_problem(exc)})") from None
             lines_mode = True
             yield from requests_of(path, doc, f"line {lineno}")
-    if not lines_mode:
+    if not (lines_mode or blank):
         try:
             doc = json.loads(path.read_bytes())
         except ValueError as exc:
@@ -155,7 +157,8 @@ def parse_problem(message: str) -> str:
     """protobuf's ParseError as a path and a reason, without the value it quotes."""
     path = re.search(r" at \w+\.([\w\[\]]+(?:\.[\w\[\]]+)*)", message)
     fields = re.findall(r"Failed to parse (\w+) field", message)
-    where = path.group(1) if path else ".".join(fields) or "a field"
+    where = path.group(1) if path else ".".join(fields[:12]) + (".…" if len(fields) > 12 else "")
+    where = where or "a field"
     reasons = (
         ("Couldn't parse integer", "is not an integer"),
         ("Couldn't parse float", "is not a number"),
@@ -166,6 +169,7 @@ def parse_problem(message: str) -> str:
         ("Integer out of range", "is out of range"),
         ("Expected true or false", "is not a boolean"),
         ("Failed to load", "is not valid base64"),
+        ("too deep", "is nested more than 100 levels deep"),
     )
     reason = next((r for key, r in reasons if key in message), "has a value of the wrong type")
     return f"{where} {reason}"
