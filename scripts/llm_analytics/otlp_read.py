@@ -2,9 +2,10 @@
 
 What is read (recognised by content, so a file keeps its exporter's name):
 - OTLP JSON: one request per line (the Collector's `file` exporter), or one document, pretty-printed
-  or not. Ids are hex, 64-bit integers decimal strings or numbers, enums numbers (or names);
-  lowerCamelCase keys as the spec writes them, snake_case ones too. Unknown fields are ignored,
-  as the OTLP spec asks of receivers. A line may hold several signals.
+  or not. Ids are hex (base64 accepted, as protobuf's own JSON mapping writes them), 64-bit
+  integers decimal strings or numbers, enums numbers (or names); lowerCamelCase keys as the spec
+  writes them, snake_case ones too. Unknown fields are ignored, as the OTLP spec asks of
+  receivers. A line may hold several signals.
 - OTLP protobuf: one serialized request, or the Collector's `format: proto` stream, where each
   request is preceded by its length as a 4-byte big-endian unsigned integer.
 
@@ -47,6 +48,8 @@ _DOC_START = re.compile(rb'^\s*\{\s*"(resource_?(spans|logs|metrics))"\s*:', re.
 _ID_KEYS = {"traceId", "trace_id", "spanId", "span_id", "parentSpanId", "parent_span_id"}
 _NO_IDS_BELOW = {"attributes", "body", "value", "resource", "scope"}  # values, not OTLP structure
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
+# a 16- or 8-byte id as protobuf's own JSON mapping writes it (padded base64: never valid hex)
+_BASE64_ID = re.compile(r"[A-Za-z0-9+/_-]{22}==|[A-Za-z0-9+/_-]{11}=")
 SNIFF_BYTES = 1 << 16
 
 
@@ -138,10 +141,11 @@ def _hex_ids_to_base64(path: Path, at: str, node: Any, where: str) -> None:
     for key, value in list(items):
         inner = f"{where}.{key}" if isinstance(key, str) else f"{where}[{key}]"
         if key in _ID_KEYS and isinstance(value, str):
-            if not _HEX.fullmatch(value):
+            if _HEX.fullmatch(value):
+                node[key] = base64.b64encode(bytes.fromhex(value)).decode("ascii")
+            elif not _BASE64_ID.fullmatch(value):
                 problem = "is not a hex id (OTLP JSON writes trace and span ids as hex digits)"
                 raise refuse(path, at, f"{inner.lstrip('.')} {problem}")
-            node[key] = base64.b64encode(bytes.fromhex(value)).decode("ascii")
         elif isinstance(value, dict | list) and key not in _NO_IDS_BELOW:
             _hex_ids_to_base64(path, at, value, inner)
 

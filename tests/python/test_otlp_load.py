@@ -256,7 +256,11 @@ def test_json_lines_proto_stream_and_protobuf_load_the_same_rows(
     duckdb_wh: Warehouse, tmp_path: Path
 ) -> None:
     paths = write_traces(tmp_path / "in")
-    for path in paths.values():  # three loads: _load_id 1, 2, 3
+    # protobuf's own JSON mapping (base64 ids, as MessageToDict writes them) is read too
+    request = encode_spans(sdk_spans())
+    paths["b64"] = tmp_path / "in" / "traces-base64.otlp.json"
+    paths["b64"].write_text(json.dumps(MessageToDict(request)))
+    for path in paths.values():  # four loads: _load_id 1 to 4
         load(duckdb_wh, path)
     cols = "trace_id, span_id, parent_span_id, span_name, started_at, attributes, events, resource_attributes"
     by_load = [
@@ -264,6 +268,10 @@ def test_json_lines_proto_stream_and_protobuf_load_the_same_rows(
         for n in (1, 2, 3)
     ]
     assert len(by_load[0]) == 3 and by_load[0] == by_load[1] == by_load[2]
+    b64 = duckdb_wh.query("select trace_id, span_id, parent_span_id from raw.otel_spans where _load_id = 4")
+    spans = request.resource_spans[0].scope_spans[0].spans
+    expected = {(s.trace_id.hex(), s.span_id.hex(), s.parent_span_id.hex() or None) for s in spans}
+    assert set(b64) == expected and len(expected) == 3
 
 
 def test_logs_and_metrics_one_file_with_two_signals_and_a_pretty_document(
