@@ -13,8 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from google.protobuf.json_format import MessageToDict, ParseDict
+from llm_analytics.contract import raw_tables
+from llm_analytics.otlp_files import convert
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -437,3 +440,47 @@ def base64_ids(node: Any) -> Any:
     return {
         k: base64.b64encode(bytes.fromhex(v)).decode() if k in ids else base64_ids(v) for k, v in node.items()
     }
+
+
+def test_exponential_histogram_and_summary_points(tmp_path: Path) -> None:
+    """The two point types without a column of their own keep their buckets / quantiles as JSON."""
+    point = {"timeUnixNano": str(T0), "count": "4", "sum": 10.5}
+    metrics = [
+        {
+            "name": "latency",
+            "exponentialHistogram": {
+                "aggregationTemporality": 1,
+                "dataPoints": [
+                    {
+                        **point,
+                        "scale": 2,
+                        "zeroCount": "1",
+                        "positive": {"offset": -1, "bucketCounts": ["2", "1"]},
+                    }
+                ],
+            },
+        },
+        {
+            "name": "ttft",
+            "summary": {"dataPoints": [{**point, "quantileValues": [{"quantile": 0.5, "value": 1.25}]}]},
+        },
+    ]
+    path = tmp_path / "m.otlp.jsonl"
+    path.write_text(json.dumps({"resourceMetrics": [{"scopeMetrics": [{"metrics": metrics}]}]}) + "\n")
+    (converted,) = convert(path, "sha", tmp_path, raw_tables())
+    expo, summary = pq.read_table(converted.path).to_pylist()
+    assert (expo["metric_type"], expo["point_count"], expo["point_sum"]) == ("exponential_histogram", 4, 10.5)
+    assert json.loads(expo["bucket_counts"]) == {
+        "scale": 2,
+        "zero_count": 1,
+        "positive": {"offset": -1, "bucket_counts": [2, 1]},
+        "negative": {"offset": 0, "bucket_counts": []},
+    }
+    assert expo["aggregation_temporality"] == "delta" and expo["explicit_bounds"] is None
+    assert (summary["metric_type"], summary["point_count"], summary["aggregation_temporality"]) == (
+        "summary",
+        4,
+        None,
+    )
+    assert json.loads(summary["bucket_counts"]) == [{"quantile": 0.5, "value": 1.25}]
+    assert converted.origin == path and converted.table.name == "otel_metrics"
