@@ -1,5 +1,8 @@
 """Load Parquet, JSONL and CSV files into the raw tables, refusing files that break the contract.
 
+OpenTelemetry files (OTLP JSON or protobuf) are first converted to the otel tables' rows as Parquet
+(otlp_files), then loaded exactly like the others.
+
 Every file is checked with DuckDB before the warehouse is touched (DuckDB reads all three formats
 in streaming fashion, so a large file is never held in memory). The load of one command is one
 transaction on the warehouse, recorded in a manifest keyed by the file's SHA-256: loading the
