@@ -71,7 +71,10 @@ def generate(
 
 @app.command()
 def load(
-    path: Annotated[Path, typer.Argument(help="A file or a folder of .parquet / .jsonl / .csv files.")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="A file or folder of .parquet, .jsonl, .csv and OTLP (.json, .jsonl, .pb) files"),
+    ],
     target: TargetOpt = "duckdb",
     table: Annotated[
         str | None, typer.Option(help="Raw table for every file (default: from the file name).")
@@ -92,12 +95,12 @@ def load(
     for col in ("file", "table", "rows", "status"):
         out.add_column(col)
     for f in files:
-        out.add_row(str(f.path), f"raw.{f.table.name}", f"{f.rows:,}", f.status)
+        out.add_row(str(f.shown), f"raw.{f.table.name}", f"{f.rows:,}", f.status)
     Console().print(out)
     for f in files:
         for warning in f.warnings:
             console.print(
-                f"[yellow]warn:[/] {escape(f'{f.path} (raw.{f.table.name}): {warning}')}", highlight=False
+                f"[yellow]warn:[/] {escape(f'{f.shown} (raw.{f.table.name}): {warning}')}", highlight=False
             )
 
 
@@ -142,6 +145,7 @@ def validate_file(
 ) -> None:
     """Check one file as `load` would, without a warehouse, and print the peak memory (a benchmark)."""
     import resource
+    import tempfile
     import time
 
     from .loader import discover
@@ -152,13 +156,15 @@ def validate_file(
 
     started = time.perf_counter()
     try:
-        files = discover(path, table)
-        gate = QualityGate(rules)
-        con = open_duckdb()
-        for f in files:
-            check_file(con, f)
-            for w in warnings_of(gate.check_file(con, f)):
-                console.print(f"[yellow]warn:[/] {escape(f'{f.path}: {w}')}", highlight=False, soft_wrap=True)
+        with tempfile.TemporaryDirectory(prefix="llm-analytics-check-") as workdir:
+            files = discover(path, table, Path(workdir))
+            gate = QualityGate(rules)
+            con = open_duckdb()
+            for f in files:
+                check_file(con, f)
+                for w in warnings_of(gate.check_file(con, f)):
+                    shown = escape(f"{f.shown}: {w}")
+                    console.print(f"[yellow]warn:[/] {shown}", highlight=False, soft_wrap=True)
     except ContractError as exc:
         fail(console, exc, 1)
     except UserError as exc:

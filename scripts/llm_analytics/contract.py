@@ -1,4 +1,8 @@
-"""The raw contract, read from the dbt sources file so the loader and dbt share one description."""
+"""The raw contract, read from the dbt sources files so the loader and dbt share one description.
+
+Two sources make the raw schema: `llm` (the application's events) and `otel` (OpenTelemetry
+telemetry converted from OTLP files); `raw_tables()` is the one entry point to both.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,10 @@ import yaml
 
 from .project import project_dir
 
-SOURCES_FILE = Path("models/staging/llm/_llm__sources.yml")
+SOURCES_FILES = (
+    Path("models/staging/llm/_llm__sources.yml"),
+    Path("models/staging/otel/_otel__sources.yml"),
+)
 RAW_SCHEMA = "raw"
 
 # Contract types and the DuckDB type used to check a file's values against them.
@@ -62,8 +69,19 @@ class Table:
 
 @cache
 def raw_tables(root: Path | None = None) -> dict[str, Table]:
-    """Every raw table of the contract, by name, with its typed columns in order."""
-    path = (root or project_dir()) / SOURCES_FILE
+    """Every raw table of the contract (all sources files), by name, with its typed columns in order."""
+    tables: dict[str, Table] = {}
+    for sources_file in SOURCES_FILES:
+        path = (root or project_dir()) / sources_file
+        for name, table in _read_tables(path).items():
+            if name in tables:
+                raise ValueError(f"{path}: raw table {name} is already declared in another sources file")
+            tables[name] = table
+    return tables
+
+
+def _read_tables(path: Path) -> dict[str, Table]:
+    """The tables of one dbt sources file."""
     doc = yaml.safe_load(path.read_text())
     tables: dict[str, Table] = {}
     for source in doc["sources"]:

@@ -1,5 +1,8 @@
 """Load Parquet, JSONL and CSV files into the raw tables, refusing files that break the contract.
 
+OpenTelemetry files (OTLP JSON or protobuf) are first converted to the otel tables' rows as Parquet
+(otlp_files), then loaded exactly like the others.
+
 Every file is checked with DuckDB before the warehouse is touched (DuckDB reads all three formats
 in streaming fashion, so a large file is never held in memory). The load of one command is one
 transaction on the warehouse, recorded in a manifest keyed by the file's SHA-256: loading the
@@ -22,6 +25,8 @@ from pathlib import Path
 import duckdb
 
 from .contract import DUCKDB_TYPES, POSTGRES_TYPES, RAW_SCHEMA, Table, raw_tables
+from .otlp_files import convert
+from .otlp_read import is_otlp
 from .project import Target, UserError
 from .quality import QualityGate, warnings_of
 from .raw_checks import check_file
@@ -42,16 +47,25 @@ def table_for(path: Path, table: str | None, tables: dict[str, Table]) -> Table:
     return tables[name]
 
 
-def discover(path: Path, table: str | None) -> list[LoadFile]:
-    """Every loadable file under PATH (a file or a folder), in a stable order."""
+def discover(path: Path, table: str | None, workdir: Path) -> list[LoadFile]:
+    """Every loadable file under PATH (a file or a folder), in a stable order.
+
+    OTLP files (otlp_read.is_otlp: by name or content) are converted to the otel tables' rows under
+    WORKDIR, one LoadFile per table they hold; every other file goes to the table it is named after.
+    """
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    files = [p for p in files if p.suffix.lower() in FORMATS]
-    if not files:
-        raise UserError(f"{path}: no .parquet, .jsonl or .csv files found")
+    found = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     tables = raw_tables()
-    return [LoadFile(p, table_for(p, table, tables), FORMATS[p.suffix.lower()], _sha256(p)) for p in files]
+    files: list[LoadFile] = []
+    for p in found:
+        if is_otlp(p):
+            files += convert(p, _sha256(p), workdir, tables)
+        elif p.suffix.lower() in FORMATS:
+            files.append(LoadFile(p, table_for(p, table, tables), FORMATS[p.suffix.lower()], _sha256(p)))
+    if not files:
+        raise UserError(f"{path}: no .parquet, .jsonl, .csv or OTLP (.json, .jsonl, .pb) files found")
+    return files
 
 
 def _sha256(path: Path) -> str:
@@ -140,18 +154,21 @@ def ensure_raw_tables(target: Target) -> None:
 
 def load(path: Path, target: Target, table: str | None = None, rules: Path | None = None) -> list[LoadFile]:
     """Check every file (contract, then quality rules), then load the new ones in one transaction."""
-    files = discover(path, table)
-    gate = QualityGate(rules)
-    checker = open_duckdb()
-    for f in files:
-        check_file(checker, f)
-        f.warnings = warnings_of(gate.check_file(checker, f))
-    ensure_raw_tables(target)
-    if target.type == "duckdb":
-        _load_duckdb(checker, files, target)
-    else:
-        _load_postgres(checker, files, target)
-    checker.close()
+    with tempfile.TemporaryDirectory(prefix="llm-analytics-load-") as workdir:
+        files = discover(path, table, Path(workdir))
+        gate = QualityGate(rules)
+        checker = open_duckdb()
+        try:
+            for f in files:
+                check_file(checker, f)
+                f.warnings = warnings_of(gate.check_file(checker, f))
+            ensure_raw_tables(target)
+            if target.type == "duckdb":
+                _load_duckdb(checker, files, target)
+            else:
+                _load_postgres(checker, files, target)
+        finally:
+            checker.close()
     return files
 
 
@@ -173,7 +190,7 @@ def _load_duckdb(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], targ
             checker.execute(f"insert into {into} {stamped_sql(f, stamp)}")
             checker.execute(
                 MANIFEST_INSERT.format(prefix="wh.", p="?"),
-                [f.table.name, f.path.name, f.sha256, f.rows, stamp.loaded_at, stamp.load_id],
+                [f.table.name, f.shown.name, f.sha256, f.rows, stamp.loaded_at, stamp.load_id],
             )
             f.status = "loaded"
         checker.execute("commit")
@@ -213,7 +230,7 @@ def _load_postgres(checker: duckdb.DuckDBPyConnection, files: list[LoadFile], ta
                     csv_path.unlink()
                     cur.execute(
                         MANIFEST_INSERT.format(prefix="", p="%s"),
-                        [f.table.name, f.path.name, f.sha256, f.rows, stamp.loaded_at, stamp.load_id],
+                        [f.table.name, f.shown.name, f.sha256, f.rows, stamp.loaded_at, stamp.load_id],
                     )
                     f.status = "loaded"
             con.commit()

@@ -58,7 +58,7 @@ def _type_hint(c: Column) -> str:
 
 def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
     """Refuse the file unless it has exactly the contract's columns and every value fits its type."""
-    where = f"{f.path} (raw.{f.table.name})"
+    where = f"{f.shown} (raw.{f.table.name})"
     try:
         described = con.execute(f"describe select * from {reader_sql(f)}").fetchall()
     except duckdb.Error as exc:
@@ -115,7 +115,7 @@ def reading(f: LoadFile) -> Iterator[None]:
     try:
         yield
     except (duckdb.Error, OSError) as exc:  # OSError: the same failure met through an Arrow reader
-        raise ContractError(f"{f.path} (raw.{f.table.name}): {_unreadable(f, exc)}") from None
+        raise ContractError(f"{f.shown} (raw.{f.table.name}): {_unreadable(f, exc)}") from None
 
 
 def _unreadable(f: LoadFile, exc: Exception) -> str:

@@ -30,6 +30,12 @@ class LoadFile:
     status: str = "pending"  # pending, loaded, skipped
     json_keys: list[str] | None = None  # JSONL only: keys found, read back as text
     warnings: list[str] = field(default_factory=list)  # warn-level quality rules the file breaks
+    origin: Path | None = None  # the file the user gave, when `path` is its conversion (OTLP)
+
+    @property
+    def shown(self) -> Path:
+        """The file as the user knows it: in messages, the CLI's table and the manifest."""
+        return self.origin or self.path
 
 
 def sql_literal(value: str) -> str:

@@ -42,7 +42,7 @@ class QualityGate:
             with reading(f):  # the first read of every page: a corrupt one is refused here
                 reader = cur.sql(cast_sql(f)).to_arrow_reader(self.settings.chunk_rows)
                 report = validate_frames(
-                    f"{RAW_SCHEMA}.{table.name}", str(f.path), arrow_frames(reader), checks, self.settings
+                    f"{RAW_SCHEMA}.{table.name}", str(f.shown), arrow_frames(reader), checks, self.settings
                 )
         finally:
             cur.close()
@@ -51,6 +51,6 @@ class QualityGate:
             lines = "\n  ".join(f"[refuse] {c.describe(report.rows)}" for c in refused)
             rules = self.settings.path.name
             raise ContractError(
-                f"{f.path} (raw.{table.name}): refused by quality rules ({rules}):\n  {lines}"
+                f"{f.shown} (raw.{table.name}): refused by quality rules ({rules}):\n  {lines}"
             )
         return report
