@@ -225,3 +225,36 @@ def test_every_mart_boolean_is_tested_not_null(manifest: dict[str, Any]) -> None
         if (spec.get("data_type") or "").lower() == "boolean" and (node["unique_id"], column) not in tested
     ]
     assert not missing, f"add a not_null test: {missing}"
+
+
+# What a column of a model, source or seed may say (dbt's column properties).
+COLUMN_KEYS = {
+    "name",
+    "description",
+    "data_type",
+    "data_tests",
+    "tests",
+    "meta",
+    "config",
+    "constraints",
+    "quote",
+    "tags",
+    "granularity",
+}
+
+
+def test_column_entries_hold_only_column_properties() -> None:
+    """A description broken at a comma by a YAML rewrite reads as a property (`including cached
+    tokens.: null`) that dbt ignores, and the description is silently cut short."""
+    bad = []
+    for path in sorted((ROOT / "models").rglob("*.yml")):
+        doc = yaml.safe_load(path.read_text()) or {}
+        for section in ("models", "sources", "seeds"):
+            for entry in doc.get(section) or []:
+                for holder in [entry, *(entry.get("tables") or [])]:
+                    for col in holder.get("columns") or []:
+                        extra = set(col) - COLUMN_KEYS
+                        if extra:
+                            where = f"{path.relative_to(ROOT)}: {holder.get('name')}.{col.get('name')}"
+                            bad.append(f"{where}: {sorted(extra)}")
+    assert not bad, "\n".join(bad)
