@@ -290,3 +290,15 @@ where not exists (
     {%- set query = "select max(loaded_at) from " ~ relation ~ " where invocation_id = '" ~ invocation_id ~ "'" -%}
     {{- return(scalar_literal(query, 'timestamp', open_ended)) -}}
 {%- endmacro %}
+
+{#- The raw rows a staging model without event ids reads: on an incremental run those loaded
+    after its watermark (column loaded_at), on a full build all of them, never a load after the
+    run's load horizon. -#}
+{% macro loaded_rows(relation) -%}
+    select * from {{ relation }}
+    where
+        {%- if is_incremental() %}
+        {{ relation }}._loaded_at > {{ incremental_watermark('loaded_at') }} and
+        {%- endif %}
+        {{ relation }}._loaded_at <= {{ load_horizon() }}
+{%- endmacro %}

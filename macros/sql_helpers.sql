@@ -65,3 +65,80 @@
 {% macro is_non_finite(expr) -%}
     ({{ expr }} is not null and not ({{ expr }} - {{ expr }} = 0))
 {%- endmacro %}
+
+{#- Why a call breaks the rules (the reject_reason of a staged or mapped call), or null: the one
+    list of rules for every source of calls, over the columns of stg_llm__requests. With
+    tokens_required=false (telemetry: a stream without usage has none), a successful call without
+    token counts is kept, unpriced. -#}
+{% macro request_reject_reason(tokens_required=true) -%}
+case
+    when request_id is null then 'missing_event_id'
+    when occurred_at is null then 'missing_occurred_at'
+    when occurred_at < cast('{{ var("earliest_occurred_at") }}' as timestamp) then 'occurred_too_early'
+    when session_id is null then 'missing_session_id'
+    when status is null or status not in ({{ quoted_list(var('accepted_statuses')) }}) then 'unknown_status'
+    when occurred_at > {{ dbt.dateadd('minute', var('clock_skew_tolerance_minutes'), 'received_at') }}
+        then 'occurred_in_future'
+    when prompt_tokens < 0 or completion_tokens < 0 or cached_tokens < 0 then 'negative_tokens'
+    when
+        prompt_tokens > {{ var('max_tokens_per_call') }}
+        or completion_tokens > {{ var('max_tokens_per_call') }}
+        then 'tokens_out_of_range'
+    {%- if tokens_required %}
+    when status = 'success' and (prompt_tokens is null or completion_tokens is null)
+        then 'missing_token_counts'
+    {%- endif %}
+    when cached_tokens > prompt_tokens then 'cached_exceeds_prompt_tokens'
+    when
+        {{ is_non_finite('total_latency_ms') }} or {{ is_non_finite('ttft_ms') }}
+        or {{ is_non_finite('temperature') }} or {{ is_non_finite('emitter_estimated_cost_usd') }}
+        then 'non_finite_number'
+    when total_latency_ms < 0 or ttft_ms < 0 then 'negative_latency'
+    when total_latency_ms > {{ var('max_latency_ms') }} or ttft_ms > {{ var('max_latency_ms') }}
+        then 'latency_out_of_range'
+end
+{%- endmacro %}
+
+{#- The columns of a call as stg_llm__requests stages it: what every source of calls maps to
+    (int_llm_requests unites them in this order). -#}
+{% macro request_columns() -%}
+    {{- return([
+        'staging_row_id',
+        'request_id',
+        'schema_version',
+        'occurred_at',
+        'received_at',
+        'loaded_at',
+        'load_id',
+        'tenant_id',
+        'user_id',
+        'session_id',
+        'response_id',
+        'feature_id',
+        'user_source',
+        'provider',
+        'model_id',
+        'model_version',
+        'routing_strategy',
+        'temperature',
+        'prompt_tokens',
+        'completion_tokens',
+        'cached_tokens',
+        'ttft_ms',
+        'total_latency_ms',
+        'stream_chunks_received',
+        'status',
+        'error_type',
+        'stop_reason',
+        'query_hash',
+        'query_text_redacted',
+        'query_category',
+        'response_length_chars',
+        'is_zero_result',
+        'is_regenerated',
+        'is_edited',
+        'explicit_rating',
+        'emitter_estimated_cost_usd',
+        'reject_reason'
+    ]) -}}
+{%- endmacro %}

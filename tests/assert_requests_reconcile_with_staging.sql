@@ -1,11 +1,12 @@
--- Invariant: nothing is lost between staging and the facts. Every deduplicated request is
--- either in fct_llm_requests or in int_rejected_rows, exactly once.
+-- Invariant: nothing is lost between staging and the facts. Every deduplicated request (the
+-- application's events and the calls found in telemetry) is either in fct_llm_requests or in
+-- int_rejected_rows, exactly once.
 
 with
 
 staged as (
 
-    select count(*) as n from {{ ref('stg_llm__requests') }}
+    select count(*) as n from {{ ref('int_llm_requests') }}
 
 ),
 
@@ -18,7 +19,7 @@ facts as (
 rejected as (
 
     select count(*) as n from {{ ref('int_rejected_rows') }}
-    where source_table = 'llm_requests'
+    where source_table in ('llm_requests', 'otel_spans')
 
 )
 

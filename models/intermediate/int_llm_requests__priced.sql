@@ -6,14 +6,14 @@
 
 -- Valid requests with their cost as of the time of the call:
 --   (prompt - cached) x input + cached x cached_input + completion x output, per million tokens,
--- using the price row valid at occurred_at. Calls to models with no price keep cost_usd null
--- and is_priced = false.
+-- using the price row valid at occurred_at. Calls to models with no price, and successful calls
+-- without token counts, keep cost_usd null and is_priced = false.
 
 with
 
 requests as (
 
-    select * from {{ ref('stg_llm__requests') }}
+    select * from {{ ref('int_llm_requests') }}
     where reject_reason is null
 
 ),
@@ -51,16 +51,29 @@ joined as (
 
 ),
 
+usage as (
+
+    -- a successful call without token counts (a stream without usage, in telemetry) cannot be
+    -- priced: it is kept, unpriced; a failed call without them cost nothing
+    select
+        *,
+        status = 'error' or (prompt_tokens is not null and completion_tokens is not null) as has_usage
+    from joined
+
+),
+
 costed as (
 
     select
         *,
-        input_usd_per_mtok is not null as is_priced,
-        uncached_prompt_tokens * input_usd_per_mtok / 1000000.0 as input_cost_usd,
-        cached_tokens * cached_input_usd_per_mtok / 1000000.0 as cached_input_cost_usd,
-        coalesce(completion_tokens, 0) * output_usd_per_mtok / 1000000.0 as output_cost_usd,
-        cached_tokens * (input_usd_per_mtok - cached_input_usd_per_mtok) / 1000000.0 as cache_savings_usd
-    from joined
+        input_usd_per_mtok is not null and has_usage as is_priced,
+        case when has_usage then uncached_prompt_tokens * input_usd_per_mtok / 1000000.0 end as input_cost_usd,
+        case when has_usage then cached_tokens * cached_input_usd_per_mtok / 1000000.0 end as cached_input_cost_usd,
+        case when has_usage then coalesce(completion_tokens, 0) * output_usd_per_mtok / 1000000.0 end
+            as output_cost_usd,
+        case when has_usage then cached_tokens * (input_usd_per_mtok - cached_input_usd_per_mtok) / 1000000.0 end
+            as cache_savings_usd
+    from usage
 
 ),
 

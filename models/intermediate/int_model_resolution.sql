@@ -6,7 +6,7 @@ with
 
 requests as (
 
-    select * from {{ ref('stg_llm__requests') }}
+    select * from {{ ref('int_llm_requests') }}
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 requests as (
 
-    select * from {{ ref('stg_llm__requests') }}
+    select * from {{ ref('int_llm_requests') }}
 
 ),
 
@@ -36,7 +36,7 @@ assignments as (
 unioned as (
 
     select
-        'llm_requests' as source_table,
+        source_table,
         request_id as row_id,
         occurred_at,
         received_at,

@@ -64,7 +64,7 @@ final as (
         cost_usd,
         cache_savings_usd,
         is_priced,
-        (routing_strategy = 'cache' or cached_tokens > 0) as is_cache_hit,
+        (coalesce(routing_strategy = 'cache', false) or coalesce(cached_tokens > 0, false)) as is_cache_hit,
         emitter_estimated_cost_usd,
         is_regenerated,
         is_edited,

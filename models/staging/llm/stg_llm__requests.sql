@@ -124,30 +124,7 @@ validated as (
 
     select
         *,
-        case
-            when request_id is null then 'missing_event_id'
-            when occurred_at is null then 'missing_occurred_at'
-            when occurred_at < cast('{{ var("earliest_occurred_at") }}' as timestamp) then 'occurred_too_early'
-            when session_id is null then 'missing_session_id'
-            when status is null or status not in ({{ quoted_list(var('accepted_statuses')) }}) then 'unknown_status'
-            when occurred_at > {{ dbt.dateadd('minute', var('clock_skew_tolerance_minutes'), 'received_at') }}
-                then 'occurred_in_future'
-            when prompt_tokens < 0 or completion_tokens < 0 or cached_tokens < 0 then 'negative_tokens'
-            when
-                prompt_tokens > {{ var('max_tokens_per_call') }}
-                or completion_tokens > {{ var('max_tokens_per_call') }}
-                then 'tokens_out_of_range'
-            when status = 'success' and (prompt_tokens is null or completion_tokens is null)
-                then 'missing_token_counts'
-            when cached_tokens > prompt_tokens then 'cached_exceeds_prompt_tokens'
-            when
-                {{ is_non_finite('total_latency_ms') }} or {{ is_non_finite('ttft_ms') }}
-                or {{ is_non_finite('temperature') }} or {{ is_non_finite('emitter_estimated_cost_usd') }}
-                then 'non_finite_number'
-            when total_latency_ms < 0 or ttft_ms < 0 then 'negative_latency'
-            when total_latency_ms > {{ var('max_latency_ms') }} or ttft_ms > {{ var('max_latency_ms') }}
-                then 'latency_out_of_range'
-        end as reject_reason
+        {{ request_reject_reason() }} as reject_reason
     from renamed
 
 )
