@@ -253,8 +253,10 @@ def _chunk(
     _identities(rng, c, users, chunk_no)
     _cost_spike(rng, c, users, inc["cost_spike"], chunk_no)
     requests = _make_dirty(rng, _requests_frame(rng, c))
-    feedback = _feedback(rng, requests, c["thumbs_up"], c["rated"], c["zero"])
-    product = _product_events(rng, requests, c["treat"], chunk_no)
+    # the feedback and funnel steps copy rows of the calls: without the long texts, when there are any
+    calls = requests.drop(columns=["query_text", "response_text"]) if opts.realistic_text else requests
+    feedback = _feedback(rng, calls, c["thumbs_up"], c["rated"], c["zero"])
+    product = _product_events(rng, calls, c["treat"], chunk_no)
     if opts.realistic_text:
         has_comment = feedback["comment"].notna().to_numpy()
         feedback["comment"] = sample_text.comments(c["trng"], c["corpus"], has_comment)
@@ -435,7 +437,7 @@ def _realistic_text(trng: np.random.Generator, c: Cols) -> None:
     c.update(
         trng=trng,
         corpus=body,
-        query_text=np.array(sample_text.prompts(trng, body, c["question"]), dtype=object),
+        query_text=sample_text.prompts(trng, body, c["question"]),
         resp_text=resp_text,
         resp_len=np.where(c["is_err"], 0, resp_len),
     )
@@ -538,7 +540,7 @@ def _requests_frame(rng: np.random.Generator, c: Cols) -> pd.DataFrame:
             "status": np.where(is_err, "error", "success"),
             "error_type": c["err_type"],
             "stop_reason": c["stop_reason"],
-            "query_text": c["query_text"].astype(object),
+            "query_text": _as_text(c["query_text"]),
             "query_category": c["category"],
             "response_text": c["resp_text"],
             "response_length_chars": c["resp_len"].astype(np.int64),
@@ -549,6 +551,11 @@ def _requests_frame(rng: np.random.Generator, c: Cols) -> pd.DataFrame:
             "metadata": np.where(rng.random(total) < 0.5, '{"app_version": "4.2.0", "region": "eu"}', None),
         }
     )
+
+
+def _as_text(values: Any) -> Any:
+    """A text column: Arrow-backed text as it is (no Python copy), a NumPy array as objects."""
+    return values if isinstance(values, pd.api.extensions.ExtensionArray) else values.astype(object)
 
 
 def _make_dirty(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
@@ -783,6 +790,7 @@ def generate(
         for table, df in frames.items():
             _write(df, table, writers, out_dir, _schema(table), jsonl)
             rows[table] = rows.get(table, 0) + len(df)
+        del frames, df  # free this chunk before the next one is built: memory is one chunk's
         remaining -= n
         chunk_no += 1
         if progress is not None:

@@ -63,6 +63,9 @@ def feedback_recipes() -> list[dict[str, Any]]:
 def plant(df: pd.DataFrame, recipes: list[dict[str, Any]], among: int) -> pd.DataFrame:
     """Each recipe on its own row, spread over the first AMONG rows (the chunk's distinct calls)."""
     rows = np.linspace(0, max(among - 1, 0), len(recipes) + 2).astype(int)[1:-1]
+    for column in {c for recipe in recipes for c in recipe}:
+        if isinstance(df[column].dtype, pd.ArrowDtype):  # set values one by one on Python objects
+            df[column] = df[column].astype(object)
     for row, recipe in zip(rows.tolist(), recipes, strict=True):
         for column, value in recipe.items():
             df.at[row, column] = value

@@ -12,9 +12,12 @@ keywords or zero-result words, so what the marts find is what was planted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 
 # Words that are no topic keyword (seeds/query_topics.csv) and cannot form a zero-result phrase.
 FILLER_WORDS = (
@@ -33,6 +36,7 @@ PROMPT_MEDIAN, PROMPT_SIGMA, PROMPT_MAX = 320, 1.25, 50_000
 RESPONSE_MEDIAN, RESPONSE_SIGMA, RESPONSE_MAX = 1500, 0.9, 20_000
 COMMENT_MEDIAN, COMMENT_SIGMA, COMMENT_MAX = 60, 0.8, 2_000
 PROMPT_PII_RATE, RESPONSE_PII_RATE, COMMENT_PII_RATE = 0.02, 0.004, 0.03
+BATCH_ROWS = 25_000  # texts turned into Arrow at a time
 CORPUS_WORDS = 400_000  # ~3 MB of filler per chunk: far more start points than calls
 RESPONSE_LEADS = [
     "Here is what I found.",
@@ -65,14 +69,24 @@ def lengths(rng: np.random.Generator, n: int, median: int, sigma: float, most: i
     return np.clip(rng.lognormal(np.log(median), sigma, n), 1, most).astype(np.int64)
 
 
-def cut(rng: np.random.Generator, body: Corpus, want: np.ndarray) -> list[str]:
-    """One slice of the corpus per length, starting and ending on a word boundary."""
+def spans(rng: np.random.Generator, body: Corpus, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per length: where its slice of the corpus begins and ends, both on a word boundary."""
     starts = body.word_starts
     usable = starts[starts < len(body.text) - int(want.max(initial=0)) - 64]
     begin = usable[rng.integers(0, len(usable), len(want))]
     end = starts[np.minimum(np.searchsorted(starts, begin + want), len(starts) - 1)] - 1
-    text = body.text
-    return [text[a:b] for a, b in zip(begin.tolist(), np.maximum(end, begin).tolist(), strict=True)]
+    return begin, np.maximum(end, begin)
+
+
+def arrow_text(n: int, make: Callable[[int, int], list[str | None]]) -> pd.api.extensions.ExtensionArray:
+    """N texts as an Arrow-backed array, built BATCH_ROWS at a time by MAKE(lo, hi).
+
+    The chunk's text is most of its memory: Arrow holds it in one buffer per batch instead of a
+    Python object per text, writing it to Parquet copies nothing, and only one batch of Python
+    strings exists at a time.
+    """
+    batches = [pa.array(make(lo, min(lo + BATCH_ROWS, n)), pa.string()) for lo in range(0, n, BATCH_ROWS)]
+    return pd.arrays.ArrowExtensionArray(pa.chunked_array(batches, pa.string()))
 
 
 def pii(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
@@ -104,31 +118,32 @@ def _one_pii(kind: str, r: list[int]) -> str:
     return f" my ssn is {r[0] % 800 + 100}-{r[1] % 90 + 10}-{r[2]:04d}"
 
 
-def prompts(rng: np.random.Generator, body: Corpus, question: np.ndarray) -> list[str]:
+def prompts(rng: np.random.Generator, body: Corpus, question: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """The topic question (with any planted personal data), then context of lognormal length."""
     n = len(question)
-    context = cut(rng, body, lengths(rng, n, PROMPT_MEDIAN, PROMPT_SIGMA, PROMPT_MAX))
-    personal = pii(rng, n, PROMPT_PII_RATE)
-    return [f"{q}{p}. {t}" for q, p, t in zip(question.tolist(), personal.tolist(), context, strict=True)]
+    begin, end = spans(rng, body, lengths(rng, n, PROMPT_MEDIAN, PROMPT_SIGMA, PROMPT_MAX))
+    personal, q, text = pii(rng, n, PROMPT_PII_RATE).tolist(), question.tolist(), body.text
+    a, b = begin.tolist(), end.tolist()
+    return arrow_text(n, lambda lo, hi: [f"{q[i]}{personal[i]}. {text[a[i] : b[i]]}" for i in range(lo, hi)])
 
 
 def responses(
     rng: np.random.Generator, body: Corpus, kept: np.ndarray, zero: np.ndarray, zero_text: str
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray]:
     """Response text where KEPT (None elsewhere) and every call's response length in characters."""
     n = len(kept)
     want = lengths(rng, n, RESPONSE_MEDIAN, RESPONSE_SIGMA, RESPONSE_MAX)
-    lead = np.where(zero, zero_text, np.array(RESPONSE_LEADS, dtype=object)[rng.integers(0, 5, n)])
-    rows = np.flatnonzero(kept)
-    body_text = cut(rng, body, want[rows])
-    personal = pii(rng, len(rows), RESPONSE_PII_RATE)
-    text = np.full(n, None, dtype=object)
-    text[rows] = [
-        f"{a} {b}{p}" for a, b, p in zip(lead[rows].tolist(), body_text, personal.tolist(), strict=True)
-    ]
-    length = want.copy()
-    length[rows] = [len(t) for t in text[rows]]
-    return text, length
+    lead = np.where(zero, zero_text, np.array(RESPONSE_LEADS, dtype=object)[rng.integers(0, 5, n)]).tolist()
+    begin, end = spans(rng, body, want)
+    personal = np.full(n, "", dtype=object)
+    personal[kept] = pii(rng, int(kept.sum()), RESPONSE_PII_RATE)
+    a, b, p, keep, text = begin.tolist(), end.tolist(), personal.tolist(), kept.tolist(), body.text
+    out = arrow_text(
+        n, lambda lo, hi: [f"{lead[i]} {text[a[i] : b[i]]}{p[i]}" if keep[i] else None for i in range(lo, hi)]
+    )
+    # the length of what was kept; for the others, the length drawn
+    length = np.where(kept, [len(x) + 1 for x in lead] + (end - begin) + [len(x) for x in p], want)
+    return out, length
 
 
 def comments(rng: np.random.Generator, body: Corpus, has_comment: np.ndarray) -> np.ndarray:
@@ -136,8 +151,11 @@ def comments(rng: np.random.Generator, body: Corpus, has_comment: np.ndarray) ->
     n = len(has_comment)
     rows = np.flatnonzero(has_comment)
     lead = np.array(COMMENT_LEADS, dtype=object)[rng.integers(0, len(COMMENT_LEADS), len(rows))]
-    words = cut(rng, body, lengths(rng, len(rows), COMMENT_MEDIAN, COMMENT_SIGMA, COMMENT_MAX))
-    personal = pii(rng, len(rows), COMMENT_PII_RATE)
+    begin, end = spans(rng, body, lengths(rng, len(rows), COMMENT_MEDIAN, COMMENT_SIGMA, COMMENT_MAX))
+    personal, text = pii(rng, len(rows), COMMENT_PII_RATE), body.text
     out = np.full(n, None, dtype=object)
-    out[rows] = [f"{a}, {w}{p}" for a, w, p in zip(lead.tolist(), words, personal.tolist(), strict=True)]
+    out[rows] = [
+        f"{lead[j]}, {text[a:b]}{personal[j]}"
+        for j, (a, b) in enumerate(zip(begin.tolist(), end.tolist(), strict=True))
+    ]
     return out
