@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import sample_text
 from .contract import raw_tables
-from .sample_poison import poison
+from .sample_poison import NAN_CELLS, poison
 
 DEFAULT_START = dt.datetime(2026, 10, 1)
 CHUNK_REQUESTS = 500_000
@@ -698,6 +699,10 @@ def _write(
     jsonl: bool,
 ) -> None:
     tbl = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+    for column, rows in df.attrs.get(NAN_CELLS, {}).items():  # --poison: NaN kept as NaN, not null
+        mask = pa.array(np.isin(np.arange(len(df)), rows))
+        i = tbl.schema.get_field_index(column)
+        tbl = tbl.set_column(i, column, pc.if_else(mask, pa.scalar(float("nan")), tbl[column]))
     if table not in writers:
         writers[table] = pq.ParquetWriter(out / f"{table}.parquet", schema)
     writers[table].write_table(tbl)

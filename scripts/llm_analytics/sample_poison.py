@@ -17,6 +17,8 @@ INT64_MAX = int(np.iinfo(np.int64).max)
 CONTROL = "bell\x07 back\x08 tab\t vt\x0b ff\x0c cr\r esc\x1b[31mred\x1b[0m del\x7f unit\x1f end"
 UNICODE = "naïve café 🤖 שלום \u202eevil\u202c zero\u200bwidth e\u0301 \ufeffbom"
 MEGABYTE = 1_000_000
+# DataFrame.attrs key: column -> rows whose NaN is a real NaN (pandas writes NaN as null otherwise)
+NAN_CELLS = "nan_cells"
 
 
 def _at(text: str) -> np.datetime64:
@@ -69,6 +71,8 @@ def plant(df: pd.DataFrame, recipes: list[dict[str, Any]], among: int) -> pd.Dat
     for row, recipe in zip(rows.tolist(), recipes, strict=True):
         for column, value in recipe.items():
             df.at[row, column] = value
+            if isinstance(value, float) and np.isnan(value):  # pandas NaN is Arrow's null: say where
+                df.attrs.setdefault(NAN_CELLS, {}).setdefault(column, []).append(row)
     return df
 
 
