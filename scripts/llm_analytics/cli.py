@@ -88,10 +88,15 @@ def generate(
                 yield None
 
         summary = run(out, seed, days, users, size, start_dt, jsonl, tick(), opts=opts)
+    _print_rows(out, summary.rows)
+
+
+def _print_rows(out: Path, rows_per_table: dict[str, int]) -> None:
+    """The rows generate wrote, per table."""
     table = RichTable(title=f"sample data in {out}")
     table.add_column("table")
     table.add_column("rows", justify="right")
-    for name, rows in summary.rows.items():
+    for name, rows in rows_per_table.items():
         table.add_row(name, f"{rows:,}")
     Console().print(table)
 
