@@ -43,9 +43,7 @@ def generate(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Also write JSONL files.")] = False,
     calls_per_hour: Annotated[
         float | None,
-        typer.Option(
-            help="Traffic level instead of --requests: N x 24 x days calls, shaped by weekday and hour."
-        ),
+        typer.Option(help="Traffic level instead of --requests: N x 24 x days calls, weekday/hour shaped."),
     ] = None,
     realistic_text: Annotated[
         bool,
@@ -57,7 +55,7 @@ def generate(
     pre_start_users: Annotated[
         float,
         typer.Option(
-            min=0.0, max=1.0, help="Share of users who signed up before the first day (active from it)."
+            min=0.0, max=1.0, help="Share of users signed up before the first day (active from it)."
         ),
     ] = 0.0,
     poison: Annotated[
