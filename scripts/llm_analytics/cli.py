@@ -36,37 +36,83 @@ def generate(
     days: Annotated[int, typer.Option(min=1, help="Days of traffic.")] = 28,
     users: Annotated[int, typer.Option(min=1, help="Number of users.")] = 2_000,
     requests: Annotated[
-        int, typer.Option(min=1, help="LLM calls to generate (before duplicates).")
-    ] = 100_000,
+        int | None,
+        typer.Option(min=1, help="LLM calls to generate (before duplicates) [default: 100000]."),
+    ] = None,
     start: Annotated[str, typer.Option(help="First day (UTC), YYYY-MM-DD.")] = "2026-10-01",
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Also write JSONL files.")] = False,
+    calls_per_hour: Annotated[
+        float | None,
+        typer.Option(help="Traffic level instead of --requests: N x 24 x days calls, weekday/hour shaped."),
+    ] = None,
+    realistic_text: Annotated[
+        bool,
+        typer.Option(
+            "--realistic-text",
+            help="Distinct prompts and responses of realistic length, personal data at realistic rates.",
+        ),
+    ] = False,
+    pre_start_users: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Share of users signed up before the first day (active from it)."
+        ),
+    ] = 0.0,
+    poison: Annotated[
+        bool,
+        typer.Option(
+            "--poison", help="Plant hostile values (NaN, inf, huge, empty, far dates) in a few rows."
+        ),
+    ] = False,
 ) -> None:
     """Generate deterministic sample data (Parquet per raw table) with planted incidents and dirt."""
-    from .generate import CHUNK_REQUESTS
+    from .generate import CHUNK_REQUESTS, Options
     from .generate import generate as run
 
+    size = _generate_size(requests, calls_per_hour, days)
     try:
         start_dt = dt.datetime.fromisoformat(start)
     except ValueError:
         fail(console, UserError(f"--start {start!r} is not a date (YYYY-MM-DD)"))
     from rich.progress import Progress
 
-    chunks = -(-requests // CHUNK_REQUESTS)
+    opts = Options(realistic_text=realistic_text, poison=poison, pre_start_users=pre_start_users)
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("generating", total=chunks)
+        task = progress.add_task("generating", total=-(-size // CHUNK_REQUESTS))
 
         def tick():
             while True:
                 progress.advance(task)
                 yield None
 
-        summary = run(out, seed, days, users, requests, start_dt, jsonl, tick())
+        summary = run(out, seed, days, users, size, start_dt, jsonl, tick(), opts=opts)
+    _print_rows(out, summary.rows)
+
+
+def _print_rows(out: Path, rows_per_table: dict[str, int]) -> None:
+    """The rows generate wrote, per table."""
     table = RichTable(title=f"sample data in {out}")
     table.add_column("table")
     table.add_column("rows", justify="right")
-    for name, rows in summary.rows.items():
+    for name, rows in rows_per_table.items():
         table.add_row(name, f"{rows:,}")
     Console().print(table)
+
+
+def _generate_size(requests: int | None, calls_per_hour: float | None, days: int) -> int:
+    """The number of calls: --requests or --calls-per-hour (one of them; 100,000 when neither)."""
+    from .generate import calls_for_rate
+
+    if calls_per_hour is None:
+        return 100_000 if requests is None else requests
+    if requests is not None:
+        raise typer.BadParameter(
+            "give either --requests or --calls-per-hour, not both", param_hint="'--calls-per-hour'"
+        )
+    try:
+        return calls_for_rate(calls_per_hour, days)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--calls-per-hour'") from None
 
 
 @app.command()

@@ -25,9 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from . import sample_text
 from .contract import raw_tables
+from .sample_poison import NAN_CELLS, poison
 
 DEFAULT_START = dt.datetime(2026, 10, 1)
 CHUNK_REQUESTS = 500_000
@@ -85,6 +88,21 @@ COUNTRY_W = [0.35, 0.1, 0.1, 0.08, 0.15, 0.08, 0.07, 0.07]
 # diurnal weight per UTC hour and weekly weight per weekday (Mon=0)
 HOUR_W = np.array([2, 1.5, 1, 1, 1, 1.5, 3, 5, 7, 8, 9, 9, 8, 9, 9, 8, 7, 6, 5, 4.5, 4, 3.5, 3, 2.5])
 WEEKDAY_W = np.array([1.0, 1.05, 1.05, 1.0, 0.9, 0.45, 0.4])
+ZERO_RESULT_TEXT = "I couldn't find any results for that request."
+PRE_START_DAYS = 180  # --pre-start-users sign up at most this many days before the first day
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the optional switches of `generate` add; the defaults give the classic sample byte for byte.
+
+    Every option draws from its own random streams, so turning one on leaves the columns it does
+    not touch exactly as they were.
+    """
+
+    realistic_text: bool = False  # distinct prompts/responses of realistic length, PII at real rates
+    poison: bool = False  # hostile values in a few rows of the first chunk
+    pre_start_users: float = 0.0  # share of users who signed up before the first day
 
 
 @dataclass(frozen=True)
@@ -134,10 +152,18 @@ def _ts(values: np.ndarray) -> pd.Series:
     return pd.Series(values.astype("datetime64[ms]"))
 
 
-def make_users(rng: np.random.Generator, n: int, start: dt.datetime, days: int) -> pd.DataFrame:
-    """Users sign up from three weeks before the period to its end (cohorts), on weekdays more."""
+def make_users(
+    rng: np.random.Generator, n: int, start: dt.datetime, days: int, pre_start: float = 0.0, seed: int = 0
+) -> pd.DataFrame:
+    """Users sign up from three weeks before the period to its end (cohorts), on weekdays more.
+
+    With PRE_START > 0, that share of users signed up up to PRE_START_DAYS before the first day
+    (an installed product's existing users) and the others during the period.
+    """
     span = (days + 21) * 86400
     signup = np.datetime64(start - dt.timedelta(days=21)) + (rng.random(n) * span).astype("timedelta64[s]")
+    if pre_start > 0:
+        signup = _pre_start_signups(np.random.default_rng([seed, 1, 1]), n, start, days, pre_start)
     plan = rng.choice(PLANS, n, p=PLAN_W)
     return pd.DataFrame(
         {
@@ -149,6 +175,16 @@ def make_users(rng: np.random.Generator, n: int, start: dt.datetime, days: int) 
             "country": rng.choice(COUNTRIES, n, p=COUNTRY_W),
         }
     )
+
+
+def _pre_start_signups(
+    prng: np.random.Generator, n: int, start: dt.datetime, days: int, share: float
+) -> np.ndarray:
+    """round(share * n) signups in the PRE_START_DAYS before START, the rest within the period."""
+    before = round(share * n)
+    ahead = 1 + np.floor(prng.random(before) * (PRE_START_DAYS * 86400 - 1))
+    offset = np.concatenate([-ahead, np.floor(prng.random(n - before) * days * 86400)])
+    return np.datetime64(start, "s") + offset.astype("timedelta64[s]")
 
 
 def make_experiments(rng: np.random.Generator, users: pd.DataFrame, start: dt.datetime) -> pd.DataFrame:
@@ -191,11 +227,14 @@ def _chunk(
     chunk_no: int,
     activity: np.ndarray,
     churn_s: np.ndarray,
+    opts: Options = Options(),
+    trng: np.random.Generator | None = None,
 ) -> dict[str, pd.DataFrame]:
     """One chunk of sessions with their requests, feedback and product events.
 
     Every step draws from RNG; the order of the draws is part of the output (a seed must give the
-    same bytes), so the steps run in this fixed order and none may be moved or skipped.
+    same bytes), so the steps run in this fixed order and none may be moved or skipped. The options'
+    text draws come from TRNG, so the other columns stay as they are without the options.
     """
     t0 = int(np.datetime64(start, "s").astype(np.int64))
     t_end = t0 + days * 86400
@@ -208,14 +247,22 @@ def _chunk(
     _errors(rng, c, err_burst=_in_hour(c, inc["error_burst"]) & (c["provider"] == "anthropic"))
     _queries(rng, c)
     _responses(rng, c)
+    if opts.realistic_text:
+        _realistic_text(trng or np.random.default_rng(chunk_no), c)
     _signals(rng, c)
     _arrival(rng, c)
     _identities(rng, c, users, chunk_no)
     _cost_spike(rng, c, users, inc["cost_spike"], chunk_no)
     requests = _make_dirty(rng, _requests_frame(rng, c))
-    feedback = _feedback(rng, requests, c["thumbs_up"], c["rated"], c["zero"])
-    product = _product_events(rng, requests, c["treat"], chunk_no)
-    return {"llm_requests": requests, "feedback_events": feedback, "product_events": product}
+    # the feedback and funnel steps copy rows of the calls: without the long texts, when there are any
+    calls = requests.drop(columns=["query_text", "response_text"]) if opts.realistic_text else requests
+    feedback = _feedback(rng, calls, c["thumbs_up"], c["rated"], c["zero"])
+    product = _product_events(rng, calls, c["treat"], chunk_no)
+    if opts.realistic_text:
+        has_comment = feedback["comment"].notna().to_numpy()
+        feedback["comment"] = sample_text.comments(c["trng"], c["corpus"], has_comment)
+    frames = {"llm_requests": requests, "feedback_events": feedback, "product_events": product}
+    return poison(frames, c["total"]) if opts.poison and chunk_no == 0 else frames
 
 
 def _sessions(
@@ -362,8 +409,9 @@ def _queries(rng: np.random.Generator, c: Cols) -> None:
         ],
         "",
     )
-    query_text = np.char.add(np.char.add(base_q.astype(str), suffix.astype(str)), pii.astype(str))
-    c.update(query_text=query_text, category=np.array(topics)[topic])
+    question = np.char.add(base_q.astype(str), suffix.astype(str))
+    query_text = np.char.add(question, pii.astype(str))
+    c.update(query_text=query_text, question=question, category=np.array(topics)[topic])
 
 
 def _responses(rng: np.random.Generator, c: Cols) -> None:
@@ -372,13 +420,27 @@ def _responses(rng: np.random.Generator, c: Cols) -> None:
     zero = (~is_err) & (rng.random(total) < np.where(c["category"] == "data", 0.08, 0.02))
     resp_text = np.where(
         zero,
-        "I couldn't find any results for that request.",
+        ZERO_RESULT_TEXT,
         np.where(rng.random(total) < 0.5, "Here is what I found: ...", None),
     )
     c.update(
         zero=zero,
         resp_len=np.where(is_err, 0, c["completion"] * 4),
         resp_text=np.where(is_err, None, resp_text),
+    )
+
+
+def _realistic_text(trng: np.random.Generator, c: Cols) -> None:
+    """--realistic-text: distinct prompts and responses of realistic length in place of the templates."""
+    body = sample_text.corpus(trng)
+    kept = pd.notna(c["resp_text"])
+    resp_text, resp_len = sample_text.responses(trng, body, kept, c["zero"], ZERO_RESULT_TEXT)
+    c.update(
+        trng=trng,
+        corpus=body,
+        query_text=sample_text.prompts(trng, body, c["question"]),
+        resp_text=resp_text,
+        resp_len=np.where(c["is_err"], 0, resp_len),
     )
 
 
@@ -479,7 +541,7 @@ def _requests_frame(rng: np.random.Generator, c: Cols) -> pd.DataFrame:
             "status": np.where(is_err, "error", "success"),
             "error_type": c["err_type"],
             "stop_reason": c["stop_reason"],
-            "query_text": c["query_text"].astype(object),
+            "query_text": _as_text(c["query_text"]),
             "query_category": c["category"],
             "response_text": c["resp_text"],
             "response_length_chars": c["resp_len"].astype(np.int64),
@@ -490,6 +552,11 @@ def _requests_frame(rng: np.random.Generator, c: Cols) -> pd.DataFrame:
             "metadata": np.where(rng.random(total) < 0.5, '{"app_version": "4.2.0", "region": "eu"}', None),
         }
     )
+
+
+def _as_text(values: Any) -> Any:
+    """A text column: Arrow-backed text as it is (no Python copy), a NumPy array as objects."""
+    return values if isinstance(values, pd.api.extensions.ExtensionArray) else values.astype(object)
 
 
 def _make_dirty(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
@@ -632,6 +699,10 @@ def _write(
     jsonl: bool,
 ) -> None:
     tbl = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+    for column, rows in df.attrs.get(NAN_CELLS, {}).items():  # --poison: NaN kept as NaN, not null
+        mask = pa.array(np.isin(np.arange(len(df)), rows))
+        i = tbl.schema.get_field_index(column)
+        tbl = tbl.set_column(i, column, pc.if_else(mask, pa.scalar(float("nan")), tbl[column]))
     if table not in writers:
         writers[table] = pq.ParquetWriter(out / f"{table}.parquet", schema)
     writers[table].write_table(tbl)
@@ -654,15 +725,21 @@ def _schema(table: str) -> pa.Schema:
 
 
 def _activity(
-    rng: np.random.Generator, user_df: pd.DataFrame, start: dt.datetime, days: int
+    rng: np.random.Generator, user_df: pd.DataFrame, start: dt.datetime, days: int, pre_start: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each user's share of the sessions, and how long after signing up they churn (seconds)."""
+    """Each user's share of the sessions, and how long after signing up they churn (seconds).
+
+    With PRE_START, users who signed up before the first day are existing users: their churn clock
+    starts on the first day, so they are active from it.
+    """
     users = len(user_df)
     activity = rng.lognormal(0, 1.0, users)
     churn_s = (rng.exponential(18, users) * 86400).astype(np.int64) + 86400
     # users who churned before the period starts, or sign up after it ends, send nothing
     signup_s = user_df["signed_up_at"].values.astype("datetime64[s]").astype(np.int64)
     t0 = int(np.datetime64(start, "s").astype(np.int64))
+    if pre_start:
+        churn_s = np.where(signup_s < t0, t0 - signup_s + churn_s, churn_s)
     # sessions are drawn in proportion to activity x days active in the period, so each user
     # keeps a steady daily rate instead of squeezing a lifetime into a short window
     active_s = np.minimum(t0 + days * 86400, signup_s + churn_s) - np.maximum(t0, signup_s)
@@ -671,6 +748,13 @@ def _activity(
         activity = np.ones(users)
     activity /= activity.sum()
     return activity, churn_s
+
+
+def calls_for_rate(calls_per_hour: float, days: int) -> int:
+    """The number of calls that gives CALLS_PER_HOUR on average over DAYS days (at least one)."""
+    if not calls_per_hour > 0 or calls_per_hour == float("inf"):
+        raise ValueError(f"calls per hour must be a positive number, not {calls_per_hour}")
+    return max(1, round(calls_per_hour * 24 * days))
 
 
 def generate(
@@ -682,26 +766,36 @@ def generate(
     start: dt.datetime = DEFAULT_START,
     jsonl: bool = False,
     progress: Iterator[None] | None = None,
+    *,
+    calls_per_hour: float | None = None,
+    opts: Options = Options(),
 ) -> GenerateSummary:
-    """Write one Parquet file (and optionally JSONL) per raw table to out_dir."""
+    """Write one Parquet file (and optionally JSONL) per raw table to out_dir.
+
+    CALLS_PER_HOUR, when given, sets the size instead of REQUESTS: round(N x 24 x days) calls,
+    spread with the usual weekday and hour-of-day shape around that mean.
+    """
+    if calls_per_hour is not None:
+        requests = calls_for_rate(calls_per_hour, days)
     out_dir.mkdir(parents=True, exist_ok=True)
     for p in out_dir.glob("*.jsonl"):
         p.unlink()
     rng = np.random.default_rng(seed)
-    user_df = make_users(rng, users, start, days)
+    user_df = make_users(rng, users, start, days, opts.pre_start_users, seed)
     exp = make_experiments(rng, user_df, start)
     treat = (exp["variant"] == "treatment").to_numpy()
-    activity, churn_s = _activity(rng, user_df, start, days)
+    activity, churn_s = _activity(rng, user_df, start, days, opts.pre_start_users > 0)
     writers: dict[str, pq.ParquetWriter] = {}
     rows: dict[str, int] = {}
     remaining, chunk_no = requests, 0
     while remaining > 0:
         n = min(CHUNK_REQUESTS, remaining)
-        crng = np.random.default_rng([seed, chunk_no])
-        frames = _chunk(crng, user_df, treat, n, start, days, chunk_no, activity, churn_s)
+        crng, trng = np.random.default_rng([seed, chunk_no]), np.random.default_rng([seed, chunk_no, 2])
+        frames = _chunk(crng, user_df, treat, n, start, days, chunk_no, activity, churn_s, opts, trng)
         for table, df in frames.items():
             _write(df, table, writers, out_dir, _schema(table), jsonl)
             rows[table] = rows.get(table, 0) + len(df)
+        del frames, df  # free this chunk before the next one is built: memory is one chunk's
         remaining -= n
         chunk_no += 1
         if progress is not None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from pathlib import Path
 
 import duckdb
-from llm_analytics.generate import generate, incidents
+from llm_analytics.generate import TOPIC_QUERIES, Options, generate, incidents
+from llm_analytics.loader import discover
+from llm_analytics.raw_checks import check_file
 
 START = dt.datetime(2026, 10, 1)
 
@@ -92,3 +95,153 @@ def test_sample_carries_dirt_incidents_and_signals(tmp_path: Path) -> None:
         ).fetchall()
     )
     assert conv["treatment"] > conv["control"]
+
+
+# --- the options: each checks the property it promises, on a small generation -------------------
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}")
+PHONE = re.compile(r"\+\d{1,2} \d{2,3}[ -]\d{3,4}[ -]\d{4}|\(\d{3}\) \d{3}-\d{4}")
+CARD = re.compile(r"\b\d{4} \d{4} \d{4} \d{4}\b")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: \d{4}){4} \d{2}\b")
+IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+IPV6 = re.compile(r"\b[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){1,6}::?[0-9a-f]{1,4}\b")
+SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+PII = {"email": EMAIL, "phone": PHONE, "card": CARD, "iban": IBAN, "ipv4": IPV4, "ipv6": IPV6, "ssn": SSN}
+
+
+def _column(path: Path, sql: str) -> list:
+    return [r[0] for r in duckdb.execute(sql.format(t=f"'{path}'")).fetchall()]
+
+
+def _pii_share(texts: list[str]) -> tuple[float, set[str]]:
+    """The share of texts holding personal data of any kind, and the kinds found."""
+    kinds = {k for t in texts for k, rx in PII.items() if rx.search(t)}
+    return sum(any(rx.search(t) for rx in PII.values()) for t in texts) / max(len(texts), 1), kinds
+
+
+def test_realistic_text_is_distinct_long_tailed_and_still_classifiable(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    generate(out, seed=5, days=14, users=300, requests=20_000, start=START, opts=Options(realistic_text=True))
+    req = out / "llm_requests.parquet"
+    q = _column(req, "select query_text from (select distinct on (event_id) * from {t})")
+    lengths = sorted(len(t) for t in q)
+    assert len(set(q)) / len(q) > 0.9
+    assert 150 < lengths[len(q) // 2] < 800  # median: a few hundred characters
+    assert lengths[int(len(q) * 0.99)] > 3_000 and 10_000 < lengths[-1] <= 50_100  # the long tail
+    # topic classification: every prompt opens with a question of its category, whole words
+    rows = duckdb.execute(f"select query_category, query_text from '{req}'").fetchall()
+    assert all(
+        any(text.startswith(x + " ") or text.startswith(x + ".") for x in TOPIC_QUERIES[cat])
+        for cat, text in rows
+    )
+    r = _column(req, "select response_text from {t} where response_text is not null")
+    r_len = sorted(len(t) for t in r)
+    assert len(set(r)) / len(r) > 0.9
+    assert 1_000 < r_len[len(r) // 2] < 2_500 and 10_000 < r_len[-1] <= 20_200
+    zero = [t for t in r if re.search(r"couldn't find|no results|unable to find|i don't know", t, re.I)]
+    assert 0.01 < len(zero) / len(r) < 0.1
+    assert all(t.startswith("I couldn't find any results") for t in zero)  # only where planted
+    lengths_ok = duckdb.execute(
+        f"select count(*) filter (where length(response_text) != response_length_chars) from '{req}'"
+    ).fetchone()[0]
+    assert lengths_ok == 0
+
+
+def test_realistic_text_plants_personal_data_at_realistic_rates(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    generate(out, seed=5, days=14, users=300, requests=20_000, start=START, opts=Options(realistic_text=True))
+    req = out / "llm_requests.parquet"
+    prompt_share, prompt_kinds = _pii_share(_column(req, "select query_text from {t}"))
+    assert 0.01 < prompt_share < 0.04  # ~2% planted
+    assert prompt_kinds == set(PII)
+    resp_share, _ = _pii_share(_column(req, "select response_text from {t} where response_text is not null"))
+    assert 0 < resp_share < prompt_share / 2  # ~0.4% planted
+    comments = _column(out / "feedback_events.parquet", "select comment from {t} where comment is not null")
+    share, _ = _pii_share(comments)
+    assert 0 < share < 0.1 and len(set(comments)) / len(comments) > 0.9
+
+
+def test_realistic_text_leaves_the_other_columns_as_they_were(tmp_path: Path) -> None:
+    kw = {"seed": 3, "days": 7, "users": 100, "requests": 5_000, "start": START}
+    generate(tmp_path / "a", **kw)
+    generate(tmp_path / "b", **kw, opts=Options(realistic_text=True))
+    cols = "* exclude (query_text, response_text, response_length_chars)"
+    a, b = (
+        duckdb.execute(
+            f"select {cols} from '{tmp_path / x / 'llm_requests.parquet'}' order by all"
+        ).fetchall()
+        for x in "ab"
+    )
+    assert a == b
+
+
+def test_pre_start_users_signed_up_before_and_call_from_day_one(tmp_path: Path) -> None:
+    out = tmp_path / "p"
+    generate(out, seed=2, days=14, users=400, requests=20_000, start=START, opts=Options(pre_start_users=0.5))
+    users = out / "users.parquet"
+    before, earliest = duckdb.execute(
+        f"select avg(case when signed_up_at < '{START}' then 1.0 else 0 end), min(signed_up_at) "
+        f"from '{users}'"
+    ).fetchone()
+    assert before == 0.5
+    assert earliest >= START - dt.timedelta(days=180)
+    day_one = dict(
+        duckdb.execute(
+            f"""select u.signed_up_at < '{START}', count(distinct r.user_id)
+            from '{out / "llm_requests.parquet"}' r join '{users}' u using (user_id)
+            where r.occurred_at < '{START + dt.timedelta(days=1)}' group by 1"""
+        ).fetchall()
+    )
+    assert day_one[True] > 0.3 * 200  # existing users are active from the first day ...
+    assert day_one[True] > 3 * day_one.get(False, 0)  # ... and are most of its users
+
+
+def test_calls_per_hour_sets_the_traffic_level(tmp_path: Path) -> None:
+    out = tmp_path / "h"
+    summary = generate(out, seed=4, days=7, users=200, start=START, calls_per_hour=30)
+    assert summary.requests == 30 * 24 * 7
+    calls, hours, busiest, quietest = duckdb.execute(
+        f"""with h as (select hour(occurred_at) as h, count(distinct event_id) as n
+                from '{out / "llm_requests.parquet"}' group by 1)
+        select sum(n), 7 * 24, max(n), min(n) from h"""
+    ).fetchone()
+    assert calls / hours == 30  # N calls per hour on average ...
+    assert busiest > 3 * quietest  # ... with the hour-of-day shape around it
+
+
+def test_calls_per_hour_cli_refuses_both_sizes_and_a_non_positive_rate(tmp_path: Path) -> None:
+    from llm_analytics.cli import app
+    from typer.testing import CliRunner
+
+    both = CliRunner().invoke(
+        app, ["generate", "--out", str(tmp_path), "--requests", "10", "--calls-per-hour", "5"]
+    )
+    assert both.exit_code == 2 and "not both" in both.output
+    zero = CliRunner().invoke(app, ["generate", "--out", str(tmp_path), "--calls-per-hour", "0"])
+    assert zero.exit_code == 2 and "positive" in zero.output
+
+
+def test_poison_rows_are_planted_and_the_loader_accepts_them(tmp_path: Path) -> None:
+    out = tmp_path / "x"
+    generate(out, seed=6, days=7, users=100, requests=20_000, start=START, opts=Options(poison=True))
+    req = f"'{out / 'llm_requests.parquet'}'"
+    found = duckdb.execute(
+        f"""select
+            count(*) filter (where isnan(total_latency_ms)),
+            count(*) filter (where isinf(total_latency_ms) or isinf(ttft_ms)),
+            count(*) filter (where greatest(prompt_tokens, completion_tokens) = 9223372036854775807),
+            count(*) filter (where query_text = ''),
+            count(*) filter (where length(query_text) >= 1000000),
+            count(*) filter (where query_text like '%' || chr(27) || '%'),
+            count(*) filter (where occurred_at < '1901-01-01' or occurred_at > '2900-01-01'),
+            count(*) filter (where event_id is null and user_id is null),
+            count(*) filter (where strpos(query_text, chr(0)) > 0)
+        from {req}"""
+    ).fetchone()
+    assert found[:8] == (1, 3, 2, 1, 1, 1, 2, 1) and found[8] == 0  # and never a NUL byte
+    rating = duckdb.execute(f"select max(rating) from '{out / 'feedback_events.parquet'}'").fetchone()[0]
+    assert rating == 9223372036854775807
+    con = duckdb.connect()
+    con.execute("set timezone = 'UTC'")
+    for f in discover(out, None):
+        check_file(con, f)  # refuses (raises) a file the loader would not load
