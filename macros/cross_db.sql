@@ -28,15 +28,16 @@
     regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}')
 {%- endmacro %}
 
-{#- A text field of a JSON document held as text; path given as a list of keys. -#}
+{#- A text field of a JSON document held as text; path given as a list of keys. Null when the
+    document is not valid JSON. -#}
 {% macro json_extract_text(expr, keys) -%}
     {{ return(adapter.dispatch('json_extract_text', 'llm_analytics')(expr, keys)) }}
 {%- endmacro %}
 {% macro default__json_extract_text(expr, keys) -%}
-    json_extract_string({{ expr }}, '$.{{ keys | join(".") }}')
+    json_extract_string(case when json_valid({{ expr }}) then {{ expr }} end, '$.{{ keys | join(".") }}')
 {%- endmacro %}
 {% macro postgres__json_extract_text(expr, keys) -%}
-    (case when {{ expr }} ~ '^\s*\{' then cast({{ expr }} as json) #>> '{ {{- keys | join(",") -}} }' end)
+    ({{ json_parse(expr) }} #>> '{ {{- keys | join(",") -}} }')
 {%- endmacro %}
 {% macro spark__json_extract_text(expr, keys) -%}
     get_json_object({{ expr }}, '$.{{ keys | join(".") }}')

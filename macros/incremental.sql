@@ -233,12 +233,17 @@ where not exists (
     select max({{ column }}) from {{ this }} as last_row
 {%- endmacro %}
 
-{#- Where the on-run-start hook keeps each invocation's load horizon: schema build_state, beside
-    the models' schemas, read by no model or BI tool. -#}
+{#- The schema of the build's own state (the load horizons, PostgreSQL's helper functions):
+    beside the models' schemas, read by no model or BI tool. -#}
+{% macro build_state_schema() -%}
+    {{- return(generate_schema_name('build_state', none)) -}}
+{%- endmacro %}
+
+{#- Where the on-run-start hook keeps each invocation's load horizon. -#}
 {% macro load_horizons_relation() -%}
     {{- return(api.Relation.create(
         database=target.database,
-        schema=generate_schema_name('build_state', none),
+        schema=build_state_schema(),
         identifier='load_horizons'
     )) -}}
 {%- endmacro %}

@@ -2,13 +2,16 @@
     ({"gen_ai.usage.input_tokens": 12, ...}: keys hold dots, so every lookup quotes the key);
     each engine parses a map once (json_parse) and then reads keys from the parsed value. -#}
 
-{#- A JSON text parsed once, for json_key_text lookups. -#}
+{#- A JSON text parsed once, for json_key_text lookups; null when it is not valid JSON (one
+    poisoned document must not stop a build). -#}
 {% macro json_parse(expr) -%}
     {{ return(adapter.dispatch('json_parse', 'llm_analytics')(expr)) }}
 {%- endmacro %}
-{% macro default__json_parse(expr) -%}cast({{ expr }} as json){%- endmacro %}
+{% macro default__json_parse(expr) -%}
+    (case when json_valid({{ expr }}) then cast({{ expr }} as json) end)
+{%- endmacro %}
 {% macro postgres__json_parse(expr) -%}
-    (case when {{ expr }} ~ '^\s*[\{\[]' then cast({{ expr }} as jsonb) end)
+    {{ build_state_schema() }}.try_jsonb({{ expr }})
 {%- endmacro %}
 {% macro spark__json_parse(expr) -%}{{ expr }}{%- endmacro %}
 
@@ -95,4 +98,24 @@
 {#- Text as a boolean: true / false in any case (JSON booleans, "True" from Python), else null. -#}
 {% macro text_as_boolean(expr) -%}
     (case lower({{ expr }}) when 'true' then true when 'false' then false end)
+{%- endmacro %}
+
+{#- The on-run-start hook that creates the helper functions an engine lacks: on PostgreSQL,
+    try_jsonb(text), a cast to jsonb that returns null instead of failing on malformed JSON
+    (PostgreSQL 15 has no IS JSON). Other engines need none. -#}
+{% macro create_helper_functions() -%}
+    {{ return(adapter.dispatch('create_helper_functions', 'llm_analytics')()) }}
+{%- endmacro %}
+{% macro default__create_helper_functions() -%}select 1{%- endmacro %}
+{% macro postgres__create_helper_functions() -%}
+    create schema if not exists {{ build_state_schema() }};
+    create or replace function {{ build_state_schema() }}.try_jsonb(document text) returns jsonb
+    language plpgsql immutable as $$
+    begin
+        return document::jsonb;
+    exception when others then
+        return null;
+    end
+    $$;
+    commit
 {%- endmacro %}

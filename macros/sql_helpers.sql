@@ -93,6 +93,7 @@ case
         {{ is_non_finite('total_latency_ms') }} or {{ is_non_finite('ttft_ms') }}
         or {{ is_non_finite('temperature') }} or {{ is_non_finite('emitter_estimated_cost_usd') }}
         then 'non_finite_number'
+    when total_latency_ms is null then 'missing_latency'
     when total_latency_ms < 0 or ttft_ms < 0 then 'negative_latency'
     when total_latency_ms > {{ var('max_latency_ms') }} or ttft_ms > {{ var('max_latency_ms') }}
         then 'latency_out_of_range'

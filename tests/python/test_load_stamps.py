@@ -41,6 +41,7 @@ def fuzz_calls() -> list[dict]:
         fz("z_far_past", occurred_at="1900-01-01 00:00:00", received_at="1900-01-01 00:00:01"),
         fz("z_far_future", occurred_at="2999-01-01 00:00:00"),
         fz("z_anonymous", user_id=None),
+        fz("z_no_latency", total_latency_ms=None),
         fz("", session_id="sz-blank-id"),
     ]
 
@@ -126,7 +127,16 @@ def test_future_and_backfilled_rows_reach_the_marts(warehouse: Warehouse, tmp_pa
                 "session_id": "sb",
                 "event_name": "ai_query",
                 "properties": '{"feature": "chat"}',
-            }
+            },
+            {
+                "event_id": "pb_bad_json",
+                "occurred_at": "2026-09-20 07:59:30",
+                "received_at": "2026-09-20 07:59:31",
+                "user_id": "u1",
+                "session_id": "sb",
+                "event_name": "ai_query",
+                "properties": '{"feature": "chat", oops',
+            },
         ],
     )
     fuzz = fuzz_calls()
@@ -167,6 +177,10 @@ def test_future_and_backfilled_rows_reach_the_marts(warehouse: Warehouse, tmp_pa
     )
     assert ordinary_day == 100
 
+    # a malformed properties document is read as no properties, and stops nothing
+    bad_json = "select event_name, feature_id from staging.stg_llm__product_events where product_event_id = "
+    assert q(bad_json + "'pb_bad_json'") == [("ai_query", None)]
+
     # every fuzz row is in the facts or set aside with a reason, none lost
     facts = {r[0] for r in q("select request_id from marts.fct_llm_requests where request_id like 'z%'")}
     rejects = dict(
@@ -184,6 +198,7 @@ def test_future_and_backfilled_rows_reach_the_marts(warehouse: Warehouse, tmp_pa
         "z_int64_min": "negative_tokens",
         "z_far_past": "occurred_too_early",
         "z_far_future": "occurred_in_future",
+        "z_no_latency": "missing_latency",
         "blank": "missing_event_id",
     }
 
