@@ -77,7 +77,9 @@ def _dbt(*args: str) -> list[str]:
     return [str(BIN / "dbt"), *args, "--target", "duckdb"]
 
 
-def make_increment(base: Path, out: Path, seed: int, users: int, requests: int, days: int) -> dict[str, int]:
+def make_increment(
+    base: Path, out: Path, seed: int, users: int, requests: int, days: int, realistic_text: bool = False
+) -> dict[str, int]:
     """One more day of traffic, plus late events for earlier days and redelivered duplicates.
 
     The new day comes from the generator (another seed) with its ids prefixed so they do not
@@ -85,13 +87,21 @@ def make_increment(base: Path, out: Path, seed: int, users: int, requests: int, 
     the base's last three days, but arrive now. 0.5% of the base's last three days are delivered
     again, now.
     """
-    from .generate import generate
+    from .generate import Options, generate
 
     # The base is a snapshot taken after its late arrivals (up to 4 days) came in, so the new
     # day starts after them: received_at grows with arrival, as it does in production.
     day = out / "day"
     new_day = START + dt.timedelta(days=days + 5)
-    generate(day, seed=seed + 1, days=1, users=users, requests=max(1, requests // days), start=new_day)
+    generate(
+        day,
+        seed=seed + 1,
+        days=1,
+        users=users,
+        requests=max(1, requests // days),
+        start=new_day,
+        opts=Options(realistic_text=realistic_text),
+    )
     out.mkdir(parents=True, exist_ok=True)
     con = open_duckdb()
     end = START + dt.timedelta(days=days)
@@ -254,13 +264,20 @@ HOURLY_TEST_VARS = "{test_recent_hours: 24}"
 
 
 def run_bench(
-    requests: int, days: int, out: Path, seed: int = 42, postgres: bool = False, reuse_data: bool = False
+    requests: int,
+    days: int,
+    out: Path,
+    seed: int = 42,
+    postgres: bool = False,
+    reuse_data: bool = False,
+    generate_options: tuple[str, ...] = (),
 ) -> BenchResult:
     """The whole benchmark; see the module docstring.
 
     reuse_data keeps out/data from an earlier run with the same sizes, and the warehouse it
     loaded (generating and loading 10M rows take minutes and are not what is measured);
-    everything else starts afresh.
+    everything else starts afresh. generate_options are passed to `generate` (--realistic-text:
+    prompts and responses of realistic length, the text that staging redacts and hashes).
     """
     root = project_dir()
     out = out.resolve()
@@ -272,14 +289,16 @@ def run_bench(
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
     (out / "logs").mkdir(parents=True)
     users = max(100, requests // 50)
-    result = BenchResult(requests, days, _machine())
+    result = BenchResult(requests, days, {**_machine(), "generate_options": list(generate_options)})
     wh = out / "warehouse.duckdb"
     run = _Run(out, _bench_env(root, out, wh), result)
     print(f"bench: {requests:,} requests over {days} days in {out}", flush=True)
     if reuse:
         print(f"  (reusing the generated data in {data})", flush=True)
     else:
-        result.steps.append(_generate(run.step, run.cli, out, requests, users, days, seed))
+        result.steps.append(
+            _generate(run.step, run.cli, out, (requests, users, days, seed), generate_options)
+        )
         run.save()
     _load_base(run, data, wh, reuse)
     full, raw_seconds = _full_build(run, wh)
@@ -410,8 +429,11 @@ def _incremental_builds(run: _Run, wh: Path) -> tuple[Step, Step, Path]:
     return inc, nightly, full_db
 
 
-def _generate(step: Any, cli: str, out: Path, requests: int, users: int, days: int, seed: int) -> Step:
+def _generate(
+    step: Any, cli: str, out: Path, sizes: tuple[int, int, int, int], options: tuple[str, ...]
+) -> Step:
     """Generate the base data (a timed step) and the increment (a day, late calls, redeliveries)."""
+    requests, users, days, seed = sizes
     step(
         "generate",
         [
@@ -429,10 +451,13 @@ def _generate(step: Any, cli: str, out: Path, requests: int, users: int, days: i
             str(seed),
             "--start",
             START.date().isoformat(),
+            *options,
         ],
     )
     t0 = time.perf_counter()
-    counts = make_increment(out / "data/base", out / "data/increment", seed, users, requests, days)
+    counts = make_increment(
+        out / "data/base", out / "data/increment", seed, users, requests, days, "--realistic-text" in options
+    )
     return Step("make_increment", round(time.perf_counter() - t0, 2), 0.0, counts)
 
 

@@ -256,11 +256,17 @@ def bench(
     reuse_data: Annotated[
         bool, typer.Option("--reuse-data", help="Keep the data an earlier run generated in --out.")
     ] = False,
+    realistic_text: Annotated[
+        bool, typer.Option("--realistic-text", help="Generate prompts and responses of realistic length.")
+    ] = False,
 ) -> None:
     """Benchmark: full build vs its raw SQL lower bound, an incremental day, incremental == full refresh."""
     from .bench import run_bench
 
-    result = run_bench(requests, days, out, postgres=postgres, reuse_data=reuse_data)
+    options = ("--realistic-text",) if realistic_text else ()
+    result = run_bench(
+        requests, days, out, postgres=postgres, reuse_data=reuse_data, generate_options=options
+    )
     table = RichTable(title=f"bench: {requests:,} requests, {days} days, {result.machine['cores']} cores")
     for col in ("step", "seconds", "peak MB"):
         table.add_column(col, justify="right" if col != "step" else "left")

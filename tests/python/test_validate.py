@@ -219,3 +219,20 @@ def test_validate_postgres_runs_in_the_database(postgres_wh: Warehouse, tmp_path
     types = {c["name"]: c["success"] for c in raw["checks"] if " is " in c["name"]}
     assert types["prompt_tokens is bigint"] and types["occurred_at is timestamp"]
     assert (out / "data_docs" / "index.html").exists()
+
+
+def test_a_rule_on_free_text_never_shows_the_text(duckdb_wh: Warehouse, tmp_path: Path) -> None:
+    """A team's own rule on a prompt column (here: a prompt must not be one of these) warns with the
+    row's id and the text's length, never the prompt: warnings reach terminals and cron logs."""
+    secret = "my card is 4111 1111 1111 1111, call me at 415-555-0100"
+    rows = [{**REQUESTS[0], "event_id": "r-secret", "query_text": secret}]
+    rules = rules_file(
+        tmp_path,
+        {"raw:llm_requests": [{"expect": "in_set", "column": "query_text", "values": ["hello"]}]},
+    )
+    path = write_jsonl(tmp_path / "llm_requests-secret.jsonl", rows)
+    proc = duckdb_wh.cli("load", str(path), "--target", "duckdb", "--rules", str(rules))
+    err = flat(proc.stderr)
+    assert "query_text in ['hello']: 1 of 1 rows" in err
+    assert "event_id='r-secret'" in err and f"<text of {len(secret)} characters, not shown>" in err
+    assert "4111" not in err and "415-555" not in err and "4111" not in proc.stdout

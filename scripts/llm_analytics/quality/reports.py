@@ -84,12 +84,35 @@ class Summary:
         return any(r.refused for r in self.reports)
 
 
-def _fmt(value: Any) -> str:
+# Text a sample may show: ids and short codes. Any other text may be a prompt, a response or a
+# comment, and samples reach terminals and logs, so it is described by its length only.
+SHOWN_TEXT_SUFFIXES = ("_id", "_type", "_version")
+SHOWN_TEXT_COLUMNS = {
+    "status",
+    "provider",
+    "user_source",
+    "routing_strategy",
+    "event_name",
+    "plan",
+    "country",
+}
+SHOWN_TEXT_LIMIT = 40
+
+
+def _fmt(value: Any, column: str | None = None) -> str:
     if value is None or (not isinstance(value, str | list | dict) and value != value):  # NaN / NA
         return "null"
     if isinstance(value, dt.date | dt.datetime) or hasattr(value, "isoformat"):
         return str(value)
-    return repr(value.item() if hasattr(value, "item") else value)
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, str | list | dict):
+        text = value if isinstance(value, str) else str(value)
+        shown = column is not None and (column.endswith(SHOWN_TEXT_SUFFIXES) or column in SHOWN_TEXT_COLUMNS)
+        if not shown:
+            return f"<text of {len(text):,} characters, not shown>"
+        if len(text) > SHOWN_TEXT_LIMIT:
+            return repr(text[:SHOWN_TEXT_LIMIT]) + f"... ({len(text):,} characters)"
+    return repr(value)
 
 
 def merge_results(
@@ -111,13 +134,15 @@ def merge_results(
             for idx in r["partial_unexpected_index_list"][:room]:
                 cols = [c for c in check.key_columns if c in frame.columns]
                 if isinstance(idx, dict):  # GX names the index columns itself
-                    acc.samples.append(", ".join(f"{c}={_fmt(v)}" for c, v in idx.items()))
+                    acc.samples.append(", ".join(f"{c}={_fmt(v, c)}" for c, v in idx.items()))
                     continue
                 row = frame.loc[idx]
-                text = ", ".join(f"{c}={_fmt(row[c])}" for c in cols)
+                text = ", ".join(f"{c}={_fmt(row[c], c)}" for c in cols)
                 acc.samples.append(text if check.query is not None else f"row {idx}: {text}")
         elif r.get("partial_unexpected_list"):
-            acc.samples.append("values " + ", ".join(_fmt(v) for v in r["partial_unexpected_list"][:room]))
+            column = getattr(check.expectation, "column", None)
+            values = r["partial_unexpected_list"][:room]
+            acc.samples.append("values " + ", ".join(_fmt(v, column) for v in values))
 
 
 def merge_gx(total: Any, part: Any) -> Any:
