@@ -139,4 +139,6 @@ def rpc_status(kind: str, message: str) -> bytes:
 
 
 def describe(batch: Batch) -> str:
-    return f"{batch.items:,} {ITEM_WORDS[batch.signal]}"
+    """'3 spans', '1 log record': what the batch holds, for the receiver's log line."""
+    words = ITEM_WORDS[batch.signal]
+    return f"{batch.items:,} {words if batch.items != 1 else words[:-1]}"
