@@ -27,6 +27,7 @@ from .otlp_batch import BatchError, check, decompress, describe, media_type, rpc
 PATHS = {"/v1/traces": "traces", "/v1/logs": "logs", "/v1/metrics": "metrics"}
 CONTENT_TYPES = {"protobuf": "application/x-protobuf", "json": "application/json"}
 EMPTY_RESPONSE = {"protobuf": b"", "json": b"{}"}
+DISCARD_FACTOR = 4  # an oversize body up to this many times the limit is read and dropped
 DRAIN_SECONDS = 10.0  # how long a shutdown waits for requests being written
 
 
@@ -64,6 +65,10 @@ class Handler(BaseHTTPRequestHandler):
         self.server.track(1)
         try:
             self.receive()
+        except Exception as exc:  # a bug, not a bad body: one line (its text may quote a value), 500
+            self.server.log(f"internal error handling {self.path[:40]} ({type(exc).__name__}); 500")
+            self.close_connection = True
+            self.answer(500, b"internal error")
         finally:
             self.server.track(-1)
 
@@ -109,13 +114,26 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             raise BatchError(411, "a Content-Length header is required")
         if int(length) > self.server.max_body:
-            self.close_connection = True
+            self.discard(int(length))
             raise BatchError(413, f"the body is larger than {self.server.max_body:,} bytes")
         body = self.rfile.read(int(length))
         if len(body) < int(length):
             self.close_connection = True
             raise BatchError(400, "the body is shorter than its Content-Length")
         return body
+
+    def discard(self, length: int) -> None:
+        """Read and drop an oversize body, so the client reads the 413 rather than a reset connection
+        (one far over the limit is not read: the connection is closed instead)."""
+        if length > DISCARD_FACTOR * self.server.max_body:
+            self.close_connection = True
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 20))
+            if not chunk:
+                self.close_connection = True
+                return
+            length -= len(chunk)
 
     def refuse(self, signal_name: str, kind: str, exc: BatchError) -> None:
         self.server.log(f"{signal_name}: refused with {exc.status}: {exc}")

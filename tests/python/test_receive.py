@@ -28,7 +28,13 @@ from llm_analytics.otlp_read import is_otlp, messages
 from llm_analytics.receive import Receiver, make_server
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.http import Compression
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
@@ -110,6 +116,30 @@ def test_sdk_exporter_batches_land_and_load_once(
     again = duckdb_wh.cli("load", str(landing), "--target", "duckdb")
     assert again.stdout.count("skipped") == 2
     assert duckdb_wh.scalar("select count(*) from raw.otel_spans") == 6
+
+
+def test_sdk_logs_and_metrics_land_and_load(
+    receiver: tuple[Receiver, list[str]], duckdb_wh: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, lines = receiver
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+    logs = LoggerProvider()
+    logs.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter()))
+    logs.get_logger("app").emit(body=SECRET, severity_text="INFO", event_name="gen_ai.choice")
+    logs.shutdown()
+    reader = PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=3_600_000)
+    meters = MeterProvider(metric_readers=[reader])
+    meter = meters.get_meter("app")
+    meter.create_counter("gen_ai.client.token.usage").add(120, {"gen_ai.token.type": "input"})
+    meter.create_histogram("gen_ai.client.operation.duration", unit="s").record(0.9)
+    meters.shutdown()  # one export of both points
+    names = sorted(f.name.split("-")[0] for f in landed(server.landing))
+    assert names == ["logs", "metrics"]
+    assert any("logs: 1 log record," in line for line in lines) and not any(SECRET in x for x in lines)
+    duckdb_wh.cli("load", str(server.landing), "--target", "duckdb")
+    assert duckdb_wh.query("select event_name from raw.otel_logs") == [("gen_ai.choice",)]
+    points = duckdb_wh.query("select metric_name, metric_type from raw.otel_metrics order by 1")
+    assert points == [("gen_ai.client.operation.duration", "histogram"), ("gen_ai.client.token.usage", "sum")]
 
 
 def test_json_and_gzip_bodies_are_accepted(receiver: tuple[Receiver, list[str]]) -> None:
