@@ -227,10 +227,15 @@ def start_cli(landing: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str]
 
 def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     proc, port = start_cli(tmp_path / "landing", dict(os.environ))
-    assert post(port, "/v1/traces", encode_spans(sdk_spans()).SerializeToString())[0] == 200
+    idle = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # kept alive, as the SDK does
+    idle.request("POST", "/v1/traces", encode_spans(sdk_spans()).SerializeToString(), {"Content-Type": PB})
+    assert idle.getresponse().status == 200
+    started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
+    idle.close()
     assert proc.returncode == 0, err
+    assert time.monotonic() - started < 5  # an idle keep-alive connection does not hold the exit
     assert "traces: 3 spans" in err and "stopped" in err
 
 
