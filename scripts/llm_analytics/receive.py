@@ -73,6 +73,7 @@ class Handler(BaseHTTPRequestHandler):
             self.server.track(-1)
 
     def do_other(self) -> None:
+        self.close_connection = True  # a body, if any, is not read
         path = self.path.split("?", 1)[0]
         if path not in PATHS:
             self.answer(404, b"not found: OTLP/HTTP paths are /v1/traces, /v1/logs and /v1/metrics")
