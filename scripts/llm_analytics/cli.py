@@ -151,6 +151,36 @@ def load(
 
 
 @app.command()
+def receive(
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (4318 is OTLP/HTTP's; 0: any).")] = 4318,
+    landing: Annotated[Path, typer.Option(help="Folder accepted batches are written to.")] = Path(
+        "data/otlp"
+    ),
+    max_body_mb: Annotated[
+        float, typer.Option(min=0.001, help="Largest body accepted, compressed or not (MB); else 413.")
+    ] = 20.0,
+) -> None:
+    """Receive OTLP/HTTP (/v1/traces, /v1/logs, /v1/metrics): each batch checked, landed durably, then 200."""
+    from .receive import make_server, serve
+
+    def log(line: str) -> None:
+        console.print(escape(line), highlight=False, soft_wrap=True)
+
+    try:
+        server = make_server(host, port, landing, max_body_mb, log)
+    except OSError as exc:
+        fail(console, UserError(f"cannot listen on {host}:{port} or use {landing}: {exc.strerror or exc}"))
+    bound_host, bound_port = server.server_address[:2]
+    log(
+        f"receiving OTLP/HTTP on http://{bound_host}:{bound_port} (/v1/traces, /v1/logs, /v1/metrics) "
+        f"into {landing}; bodies up to {max_body_mb:g} MB; Ctrl-C or SIGTERM stops"
+    )
+    serve(server)
+    log("stopped")
+
+
+@app.command()
 def validate(
     target: TargetOpt = "duckdb",
     out: Annotated[Path, typer.Option(help="Folder for summary.json and the HTML data docs.")] = Path(
