@@ -93,8 +93,16 @@ def test_sdk_exporter_batches_land_and_load_once(
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(compression=Compression.Gzip)))
     tracer = provider.get_tracer("app")
-    with tracer.start_as_current_span("POST /chat"), tracer.start_as_current_span("chat gpt-4o") as llm:
-        llm.set_attribute("gen_ai.prompt.0.content", SECRET)
+    with tracer.start_as_current_span("POST /chat") as app:
+        app.set_attribute("session.id", "live-session")
+        app.set_attribute("user.id", "live-user")
+        with tracer.start_as_current_span("chat gpt-4o") as llm:
+            llm.set_attribute("gen_ai.operation.name", "chat")
+            llm.set_attribute("gen_ai.provider.name", "openai")
+            llm.set_attribute("gen_ai.request.model", "gpt-4o")
+            llm.set_attribute("gen_ai.usage.input_tokens", 100)
+            llm.set_attribute("gen_ai.usage.output_tokens", 20)
+            llm.set_attribute("gen_ai.prompt.0.content", SECRET)
     with tracer.start_as_current_span("GET /health"):
         pass
     assert provider.force_flush()
@@ -116,6 +124,14 @@ def test_sdk_exporter_batches_land_and_load_once(
     again = duckdb_wh.cli("load", str(landing), "--target", "duckdb")
     assert again.stdout.count("skipped") == 2
     assert duckdb_wh.scalar("select count(*) from raw.otel_spans") == 6
+
+    # then built: the live LLM span is a call, with the session and user of its app span
+    duckdb_wh.dbt("build")
+    request_id = f"{llm.context.trace_id:032x}:{llm.context.span_id:016x}"
+    assert duckdb_wh.query(
+        "select session_id, user_id, provider, model_id, prompt_tokens, completion_tokens, is_priced "
+        f"from marts.fct_llm_requests where request_id = '{request_id}'"
+    ) == [("live-session", "live-user", "openai", "gpt-4o", 100, 20, True)]
 
 
 def test_sdk_logs_and_metrics_land_and_load(
