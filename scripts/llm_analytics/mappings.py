@@ -63,6 +63,15 @@ class Source:
     other: Any = ...  # what an unlisted value becomes (`...`: itself)
     const: Any = None
 
+    def describe(self) -> str:
+        """Where the value comes from, as a refusal names it: `field timestamp (epoch_ms)`."""
+        if self.kind == "const":
+            return "a constant"
+        if self.kind != "field":
+            return f"{self.kind} of field(s) {', '.join(self.fields)}"
+        how = f" ({self.convert})" if self.convert else " (recoded)" if self.values is not None else ""
+        return f"field {self.fields[0]}{how}"
+
     def sql(self) -> str:
         """The column's value as SQL over the file's fields."""
         if self.kind == "const":
@@ -117,19 +126,20 @@ class TableMapping:
     table: Table
     columns: tuple[ColumnMapping, ...]
 
-    def projection(self, where: str, fields: list[str]) -> tuple[str, list[str], list[str]]:
-        """The select list that turns the file's FIELDS into contract columns, those columns, and
-        notes for the user. A required column's field must be in the file (else the file is refused,
-        naming the mapping, the table and the field); an optional column's may be missing: the
-        column is loaded as null, as an optional column a file lacks, and a note says so."""
+    def projection(self, where: str, fields: list[str]) -> tuple[str, dict[str, str], list[str]]:
+        """The select list that turns the file's FIELDS into contract columns, those columns (each
+        with where it comes from, for refusals), and notes for the user. A required column's field
+        must be in the file (else the file is refused, naming the mapping, the table and the field);
+        an optional column's may be missing: the column is loaded as null, as an optional column a
+        file lacks, and a note says so."""
         have = set(fields)
         required = set(self.table.required_names)
-        exprs, columns, notes = [], [], []
+        exprs, columns, notes = [], {}, []
         for cm in self.columns:
             source = cm.choose(have)
             if source is not None:
                 exprs.append(f"{source.sql()} as {quote_ident(cm.column)}")
-                columns.append(cm.column)
+                columns[cm.column] = f"from {source.describe()} by mapping {self.path.name}"
                 continue
             if cm.column in required:
                 raise ContractError(

@@ -68,8 +68,9 @@ def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
     if f.fmt == "jsonl":
         f.json_keys = fields
     if f.mapping is not None:
-        f.projection, present, notes = f.mapping.projection(where, fields)
+        f.projection, f.origins, notes = f.mapping.projection(where, fields)
         f.warnings += notes
+        present = list(f.origins)
     else:
         present = fields
         _check_columns(where, f, present)
@@ -90,7 +91,8 @@ def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
         value = con.execute(f'select "{name}" from ({numbered}) where rn = {bad_row}').fetchone()
         shown = shown_value(check.column.data_type, value[0] if value else None)
         text = check.message.format(column=name, type=check.column.data_type, row=bad_row, value=shown)
-        raise ContractError(f"{where}: {text}")
+        origin = f" ({f.origins[name]})" if name in f.origins else ""
+        raise ContractError(f"{where}: {text}{origin}")
 
 
 def _check_columns(where: str, f: LoadFile, present: list[str]) -> None:

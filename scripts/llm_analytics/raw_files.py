@@ -24,8 +24,9 @@ class ContractError(UserError):
 class Projection(Protocol):
     """How a file's own fields become contract columns (a mapping file's table, mappings.py)."""
 
-    def projection(self, where: str, fields: list[str]) -> tuple[str, list[str], list[str]]:
-        """The select list over the file's FIELDS, the contract columns it gives, and notes."""
+    def projection(self, where: str, fields: list[str]) -> tuple[str, dict[str, str], list[str]]:
+        """The select list over the file's FIELDS, the contract columns it gives (each with where it
+        comes from), and notes."""
         ...
 
 
@@ -43,6 +44,7 @@ class LoadFile:
     mapping: Projection | None = None  # --mapping: the file's fields projected onto the contract
     projection: str | None = None  # the mapping's select list for this file (set by the check)
     present: list[str] | None = None  # contract columns the file (or its mapping) gives; None: all
+    origins: dict[str, str] = field(default_factory=dict)  # mapped column -> the field it is read from
 
     @property
     def shown(self) -> Path:

@@ -163,6 +163,17 @@ def test_missing_required_field_is_refused_naming_it(duckdb_wh: Warehouse, tmp_p
     assert not Path(duckdb_wh.path).exists()  # refused before the warehouse was opened
 
 
+def test_bad_value_is_refused_naming_row_column_and_field(duckdb_wh: Warehouse, tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in AI_EXAMPLE.read_text().splitlines()]
+    rows[1]["timestamp"] = "yesterday"
+    path = write_jsonl(tmp_path / "ai_interaction.jsonl", rows)
+    proc = duckdb_wh.cli("load", "--mapping", str(AI_MAPPING), str(path), check=False)
+    message = _flat(proc)
+    assert proc.returncode == 1, message
+    assert "column occurred_at must be timestamp but row 2 has 'yesterday'" in message
+    assert "(from field timestamp (epoch_ms) by mapping ai_interaction.yml)" in message
+
+
 def test_plain_file_without_optional_columns_or_received_at(duckdb_wh: Warehouse, tmp_path: Path) -> None:
     """Without a mapping: optional columns may be absent, required ones may not, unknown ones neither."""
     keep = ["event_id", "occurred_at", "session_id", "provider", "model_id", "prompt_tokens",
