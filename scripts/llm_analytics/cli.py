@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from .cli_params import QualityRulesOpt, TargetOpt, fail
+from .cli_params import MappingOpt, QualityRulesOpt, TargetOpt, fail
 from .project import UserError, load_target, project_dir
 
 app = typer.Typer(
@@ -126,13 +126,14 @@ def load(
         str | None, typer.Option(help="Raw table for every file (default: from the file name).")
     ] = None,
     rules: QualityRulesOpt = None,
+    mapping: MappingOpt = None,
 ) -> None:
     """Load raw files into the raw schema: checked against the contract, idempotent, all or nothing."""
     from .loader import load as run
     from .raw_files import ContractError
 
     try:
-        files = run(path, load_target(target), table, rules)
+        files = run(path, load_target(target), table, rules, mapping)
     except ContractError as exc:
         fail(console, exc, 1)
     except UserError as exc:
@@ -218,6 +219,7 @@ def validate_file(
     path: Annotated[Path, typer.Argument(help="One .parquet / .jsonl / .csv file.")],
     table: Annotated[str | None, typer.Option(help="Raw table (default: from the file name).")] = None,
     rules: QualityRulesOpt = None,
+    mapping: MappingOpt = None,
 ) -> None:
     """Check one file as `load` would, without a warehouse, and print the peak memory (a benchmark)."""
     import resource
@@ -233,12 +235,12 @@ def validate_file(
     started = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="llm-analytics-check-") as workdir:
-            files = discover(path, table, Path(workdir))
+            files = discover(path, table, Path(workdir), mapping)
             gate = QualityGate(rules)
             con = open_duckdb()
             for f in files:
                 check_file(con, f)
-                for w in warnings_of(gate.check_file(con, f)):
+                for w in f.warnings + warnings_of(gate.check_file(con, f)):
                     shown = escape(f"{f.shown}: {w}")
                     console.print(f"[yellow]warn:[/] {shown}", highlight=False, soft_wrap=True)
     except ContractError as exc:

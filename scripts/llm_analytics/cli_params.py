@@ -22,6 +22,13 @@ QualityRulesOpt = Annotated[
 AlertRulesOpt = Annotated[
     Path | None, typer.Option("--rules", help="Rules file (default: alerts.yml at the project root).")
 ]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        help="Mapping file: your events' fields onto the raw contract (see mappings/, docs/loading.md).",
+    ),
+]
 FormatOpt = Annotated[str, typer.Option("--format", help="table or json (one object per line).")]
 
 

@@ -37,17 +37,26 @@ POSTGRES_TYPES = {
 }
 
 
+# What a column may say in `meta` about a file that lacks it: `required: true` (the file is refused),
+# `when_absent: loaded_at` (the loader stamps it with the load's time). Any other column a file
+# lacks is loaded as null.
+WHEN_ABSENT = ("loaded_at",)
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     data_type: str
     description: str
+    required: bool = False  # `meta: {required: true}`: a file must hold it (its values may be null)
+    when_absent: str | None = None  # `meta: {when_absent: loaded_at}`: stamped when a file lacks it
 
 
 @dataclass(frozen=True)
 class Table:
-    """A raw table: `columns` are what a file must hold; `stamps` are added by the loader to every
-    row it inserts (`meta: {stamped_by: loader}` in the contract), never read from a file."""
+    """A raw table: `columns` are what a file may hold (the `required` ones it must); `stamps` are
+    added by the loader to every row it inserts (`meta: {stamped_by: loader}` in the contract),
+    never read from a file."""
 
     name: str
     description: str
@@ -57,6 +66,10 @@ class Table:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def required_names(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
 
     @property
     def stamp_names(self) -> list[str]:
@@ -88,15 +101,27 @@ def _read_tables(path: Path) -> dict[str, Table]:
         for t in source["tables"]:
             cols, stamps = [], []
             for c in t["columns"]:
-                col = Column(c["name"], c["data_type"].lower(), c.get("description", ""))
-                if col.data_type not in DUCKDB_TYPES:
-                    raise ValueError(
-                        f"{path}: {t['name']}.{col.name} has unsupported data_type {col.data_type}"
-                    )
-                meta = c.get("meta") or (c.get("config") or {}).get("meta") or {}
-                stamped_by = meta.get("stamped_by")
-                if stamped_by not in (None, "loader"):
-                    raise ValueError(f"{path}: {t['name']}.{col.name} has unknown stamped_by {stamped_by}")
-                (stamps if stamped_by else cols).append(col)
+                col, stamped = _read_column(path, t["name"], c)
+                (stamps if stamped else cols).append(col)
             tables[t["name"]] = Table(t["name"], t.get("description", ""), tuple(cols), tuple(stamps))
     return tables
+
+
+def _read_column(path: Path, table: str, c: dict) -> tuple[Column, bool]:
+    """One column of the contract, and whether the loader stamps it on every row."""
+    where = f"{path}: {table}.{c['name']}"
+    meta = c.get("meta") or (c.get("config") or {}).get("meta") or {}
+    data_type = c["data_type"].lower()
+    if data_type not in DUCKDB_TYPES:
+        raise ValueError(f"{where} has unsupported data_type {data_type}")
+    stamped_by = meta.get("stamped_by")
+    if stamped_by not in (None, "loader"):
+        raise ValueError(f"{where} has unknown stamped_by {stamped_by}")
+    when_absent = meta.get("when_absent")
+    if when_absent is not None and when_absent not in WHEN_ABSENT:
+        raise ValueError(f"{where} has unknown when_absent {when_absent} (known: {', '.join(WHEN_ABSENT)})")
+    required = meta.get("required", False)
+    if not isinstance(required, bool):
+        raise ValueError(f"{where}: required must be true or false")
+    col = Column(c["name"], data_type, c.get("description", ""), required, when_absent)
+    return col, bool(stamped_by)

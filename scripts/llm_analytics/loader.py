@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from .contract import DUCKDB_TYPES, POSTGRES_TYPES, RAW_SCHEMA, Table, raw_tables
+from .mappings import Mapping, read_mapping
 from .otlp_files import convert
 from .otlp_read import is_otlp
 from .project import Target, UserError
@@ -36,9 +37,14 @@ from .warehouse import connect, open_duckdb, postgres_connect
 MANIFEST = f"{RAW_SCHEMA}.load_manifest"
 
 
-def table_for(path: Path, table: str | None, tables: dict[str, Table]) -> Table:
-    """The raw table a file belongs to: --table, else the file name before the first '-' or '.'."""
+def table_for(
+    path: Path, table: str | None, tables: dict[str, Table], mapping: Mapping | None = None
+) -> Table:
+    """The raw table a file belongs to: --table, else the file name before the first '-' or '.'
+    (through a mapping of one table, a file named for no raw table goes to that table)."""
     name = table or re.split(r"[-.]", path.name, maxsplit=1)[0]
+    if mapping is not None:
+        name = mapping.table_for(name, tables)
     if name not in tables:
         raise UserError(
             f"{path}: no raw table named {name!r} (known: {', '.join(sorted(tables))}); "
@@ -47,22 +53,27 @@ def table_for(path: Path, table: str | None, tables: dict[str, Table]) -> Table:
     return tables[name]
 
 
-def discover(path: Path, table: str | None, workdir: Path) -> list[LoadFile]:
+def discover(path: Path, table: str | None, workdir: Path, mapping: Path | None = None) -> list[LoadFile]:
     """Every loadable file under PATH (a file or a folder), in a stable order.
 
     OTLP files (otlp_read.is_otlp: by name or content) are converted to the otel tables' rows under
-    WORKDIR, one LoadFile per table they hold; every other file goes to the table it is named after.
+    WORKDIR, one LoadFile per table they hold; every other file goes to the table it is named after,
+    read through MAPPING (a mapping file, mappings.py) when it maps that table.
     """
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")
     found = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     tables = raw_tables()
+    mapped = read_mapping(mapping, tables) if mapping is not None else None
     files: list[LoadFile] = []
     for p in found:
         if is_otlp(p):
             files += convert(p, _sha256(p), workdir, tables)
         elif p.suffix.lower() in FORMATS:
-            files.append(LoadFile(p, table_for(p, table, tables), FORMATS[p.suffix.lower()], _sha256(p)))
+            t = table_for(p, table, tables, mapped)
+            f = LoadFile(p, t, FORMATS[p.suffix.lower()], _sha256(p))
+            f.mapping = mapped.tables.get(t.name) if mapped else None
+            files.append(f)
     if not files:
         raise UserError(f"{path}: no .parquet, .jsonl, .csv or OTLP (.json, .jsonl, .pb) files found")
     return files
@@ -109,12 +120,14 @@ class Stamp:
     loaded_at: dt.datetime
     load_id: int
 
+    def literal(self, what: str) -> str:
+        """The load's time (`loaded_at`) as a SQL timestamp literal."""
+        assert what == "loaded_at"
+        return f"cast('{self.loaded_at.isoformat(sep=' ')}' as timestamp)"
+
     def values(self, table: Table) -> list[str]:
         """SQL literals of TABLE's stamp columns, in order."""
-        known = {
-            "_loaded_at": f"cast('{self.loaded_at.isoformat(sep=' ')}' as timestamp)",
-            "_load_id": f"cast({self.load_id} as bigint)",
-        }
+        known = {"_loaded_at": self.literal("loaded_at"), "_load_id": f"cast({self.load_id} as bigint)"}
         unknown = [n for n in table.stamp_names if n not in known]
         if unknown:
             raise UserError(f"raw.{table.name}: the loader cannot stamp {', '.join(unknown)}")
@@ -131,8 +144,15 @@ def next_stamp(previous_at: dt.datetime | None, previous_id: int | None) -> Stam
 
 
 def stamped_sql(f: LoadFile, stamp: Stamp) -> str:
-    """The file's rows as the contract's columns, then the load's stamps."""
-    return f"select *, {', '.join(stamp.values(f.table))} from ({cast_sql(f)}) as file_rows"
+    """The file's rows as the contract's columns, then the load's stamps. A column the file does not
+    have and the contract says `when_absent: loaded_at` (received_at) is the load's time."""
+    absent = [
+        f'{stamp.literal(c.when_absent)} as "{c.name}"'
+        for c in f.table.columns
+        if c.when_absent and f.present is not None and c.name not in f.present
+    ]
+    star = f"* replace ({', '.join(absent)})" if absent else "*"
+    return f"select {star}, {', '.join(stamp.values(f.table))} from ({cast_sql(f)}) as file_rows"
 
 
 def _insert_columns(table: Table) -> str:
@@ -152,16 +172,22 @@ def ensure_raw_tables(target: Target) -> None:
         db.commit()
 
 
-def load(path: Path, target: Target, table: str | None = None, rules: Path | None = None) -> list[LoadFile]:
+def load(
+    path: Path,
+    target: Target,
+    table: str | None = None,
+    rules: Path | None = None,
+    mapping: Path | None = None,
+) -> list[LoadFile]:
     """Check every file (contract, then quality rules), then load the new ones in one transaction."""
     with tempfile.TemporaryDirectory(prefix="llm-analytics-load-") as workdir:
-        files = discover(path, table, Path(workdir))
+        files = discover(path, table, Path(workdir), mapping)
         gate = QualityGate(rules)
         checker = open_duckdb()
         try:
             for f in files:
                 check_file(checker, f)
-                f.warnings = warnings_of(gate.check_file(checker, f))
+                f.warnings += warnings_of(gate.check_file(checker, f))
             ensure_raw_tables(target)
             if target.type == "duckdb":
                 _load_duckdb(checker, files, target)

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from .contract import Column
-from .raw_files import ContractError, LoadFile, reader_sql, shown_value, typed_sql
+from .raw_files import ContractError, LoadFile, reader_sql, shown_value, source_sql, typed_sql
 
 
 @dataclass(frozen=True)
@@ -57,21 +57,29 @@ def _type_hint(c: Column) -> str:
 
 
 def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
-    """Refuse the file unless it has exactly the contract's columns and every value fits its type."""
+    """Refuse the file unless it has the contract's required columns and no column outside it (or,
+    through a mapping, every field the mapping uses), and every value fits its column's type."""
     where = f"{f.shown} (raw.{f.table.name})"
     try:
         described = con.execute(f"describe select * from {reader_sql(f)}").fetchall()
     except duckdb.Error as exc:
         raise ContractError(f"{where}: cannot be read as {f.fmt}: {_first_line(exc)}") from None
-    present = [row[0] for row in described]
+    fields = [row[0] for row in described]
     if f.fmt == "jsonl":
-        f.json_keys = present
-    _check_columns(where, f, present)
-    checks = value_checks(f.table.columns)
-    firsts = ", ".join(f"min(case when {c.bad_sql} then rn end)" for c in checks)
-    numbered = f"select *, row_number() over () as rn from {reader_sql(f)}"
+        f.json_keys = fields
+    if f.mapping is not None:
+        f.projection, f.origins, notes = f.mapping.projection(where, fields)
+        f.warnings += notes
+        present = list(f.origins)
+    else:
+        present = fields
+        _check_columns(where, f, present)
+    f.present = [c for c in f.table.column_names if c in present]
+    checks = value_checks(tuple(c for c in f.table.columns if c.name in f.present))
+    firsts = "".join(f", min(case when {c.bad_sql} then rn end)" for c in checks)
+    numbered = f"select *, row_number() over () as rn from {source_sql(f)}"
     with reading(f):
-        row = con.execute(f"select count(*), {firsts} from ({numbered})").fetchone()
+        row = con.execute(f"select count(*){firsts} from ({numbered})").fetchone()
     assert row is not None
     f.rows = int(row[0])
     if f.rows == 0:
@@ -83,12 +91,14 @@ def check_file(con: duckdb.DuckDBPyConnection, f: LoadFile) -> None:
         value = con.execute(f'select "{name}" from ({numbered}) where rn = {bad_row}').fetchone()
         shown = shown_value(check.column.data_type, value[0] if value else None)
         text = check.message.format(column=name, type=check.column.data_type, row=bad_row, value=shown)
-        raise ContractError(f"{where}: {text}")
+        origin = f" ({f.origins[name]})" if name in f.origins else ""
+        raise ContractError(f"{where}: {text}{origin}")
 
 
 def _check_columns(where: str, f: LoadFile, present: list[str]) -> None:
-    """Refuse missing or unknown columns, naming them and the columns found (never their values)."""
-    missing = [c for c in f.table.column_names if c not in present]
+    """Refuse missing required or unknown columns, naming them and the columns found (never their
+    values). An optional column may be absent: it is loaded as null."""
+    missing = [c for c in f.table.required_names if c not in present]
     extra = [c for c in present if c not in f.table.column_names]
     if not (missing or extra):
         return

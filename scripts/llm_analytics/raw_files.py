@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from .contract import DUCKDB_TYPES, Table
 from .project import UserError
@@ -18,6 +19,15 @@ FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv":
 
 class ContractError(UserError):
     """A file that does not fit the raw contract; it is refused whole."""
+
+
+class Projection(Protocol):
+    """How a file's own fields become contract columns (a mapping file's table, mappings.py)."""
+
+    def projection(self, where: str, fields: list[str]) -> tuple[str, dict[str, str], list[str]]:
+        """The select list over the file's FIELDS, the contract columns it gives (each with where it
+        comes from), and notes."""
+        ...
 
 
 @dataclass
@@ -31,6 +41,10 @@ class LoadFile:
     json_keys: list[str] | None = None  # JSONL only: keys found, read back as text
     warnings: list[str] = field(default_factory=list)  # warn-level quality rules the file breaks
     origin: Path | None = None  # the file the user gave, when `path` is its conversion (OTLP)
+    mapping: Projection | None = None  # --mapping: the file's fields projected onto the contract
+    projection: str | None = None  # the mapping's select list for this file (set by the check)
+    present: list[str] | None = None  # contract columns the file (or its mapping) gives; None: all
+    origins: dict[str, str] = field(default_factory=dict)  # mapped column -> the field it is read from
 
     @property
     def shown(self) -> Path:
@@ -57,6 +71,14 @@ def reader_sql(f: LoadFile) -> str:
     return f"read_json({p}, format = 'newline_delimited', columns = {{{cols}}})"
 
 
+def source_sql(f: LoadFile) -> str:
+    """The file's rows under the contract's column names, not yet typed: the file itself, or its
+    mapping's projection over it."""
+    if f.projection is None:
+        return reader_sql(f)
+    return f"(select {f.projection} from {reader_sql(f)})"
+
+
 def typed_sql(name: str, data_type: str) -> str:
     """The file's value of column NAME as its contract type, or NULL when it does not fit exactly.
 
@@ -75,9 +97,15 @@ def typed_sql(name: str, data_type: str) -> str:
 
 
 def cast_sql(f: LoadFile) -> str:
-    """The file's rows as the contract's columns, in order, each cast to its contract type."""
-    cols = ", ".join(f'{typed_sql(c.name, c.data_type)} as "{c.name}"' for c in f.table.columns)
-    return f"select {cols} from {reader_sql(f)}"
+    """The file's rows as the contract's columns, in order, each cast to its contract type; a
+    column the file does not have is null (the loader stamps `when_absent` ones, loader.Stamp)."""
+    cols = ", ".join(
+        f'{typed_sql(c.name, c.data_type)} as "{c.name}"'
+        if f.present is None or c.name in f.present
+        else f'cast(null as {DUCKDB_TYPES[c.data_type]}) as "{c.name}"'
+        for c in f.table.columns
+    )
+    return f"select {cols} from {source_sql(f)}"
 
 
 def shown_value(data_type: str, value: object, limit: int = 24) -> str:

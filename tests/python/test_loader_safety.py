@@ -102,12 +102,12 @@ def test_nul_byte_is_refused_before_postgres_sees_it(postgres_wh: Warehouse, tmp
 
 def test_refusals_show_no_raw_text(duckdb_wh: Warehouse, tmp_path: Path) -> None:
     row = dict(REQUESTS[0], query_text=SECRET_PROMPT, response_text=SECRET_PROMPT)
-    del row["metadata"]
+    del row["total_latency_ms"]  # a required column (metadata, say, may be absent: loaded as null)
     path = write_jsonl(tmp_path / "llm_requests.jsonl", [row])
     proc = duckdb_wh.cli("load", str(path), check=False)
     message = _message(proc)
     assert proc.returncode == 1
-    assert "missing column(s) metadata" in message
+    assert "missing column(s) total_latency_ms" in message
     assert SECRET_PROMPT not in message and "example.com" not in message
     row = dict(REQUESTS[0], query_text=SECRET_PROMPT, prompt_tokens="x" * 300)
     write_jsonl(path, [row])
