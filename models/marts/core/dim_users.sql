@@ -61,7 +61,10 @@ known as (
         cast(null as {{ dbt.type_string() }}) as country,
         true as is_signup_inferred
     from first_activity
-    where not exists (select 1 from users where users.user_id = first_activity.user_id)
+    where not exists (
+        select 1 from users
+        where users.user_id = first_activity.user_id
+    )
 
 ),
 
