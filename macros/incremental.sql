@@ -165,13 +165,14 @@
 {#- The distinct `keys` (a mapping of column name -> expression over `relation`'s rows, in
     order) of the rows matching `where`, each with first_loaded_at (loaded_at of its first
     row), that this model does not hold yet: the body of an append-only "pairs" model, the exact
-    base of an all-time distinct count (which cannot be summed over days). An incremental run
+    base of an all-time distinct count (which cannot be summed over days). `values` (name ->
+    aggregate expression) adds columns that the keys determine (a query's text, by its hash). An incremental run
     reads the rows loaded since the newest first_loaded_at minus the lookback (a key never
     goes away: calls are never removed). So the watermark moves only when a new key appears: on
     busy traffic every hour brings some, but where every key is already known (a few users who
     have filled every weekday x hour) a run re-reads the calls since the last new key. Still
     exact, and such traffic is small. -#}
-{% macro first_seen_keys(relation, keys, where) -%}
+{% macro first_seen_keys(relation, keys, where, values={}) -%}
 with
 
 matching as (
@@ -188,6 +189,9 @@ seen as (
 
     select
         {%- for name, expr in keys.items() %}
+        {{ expr }} as {{ name }},
+        {%- endfor %}
+        {%- for name, expr in values.items() %}
         {{ expr }} as {{ name }},
         {%- endfor %}
         min(loaded_at) as first_loaded_at
