@@ -204,7 +204,7 @@ def test_future_and_backfilled_rows_reach_the_marts(warehouse: Warehouse, tmp_pa
 
     # incremental == full refresh, table by table
     tables = snapshot(warehouse)
-    warehouse.dbt("build", "--full-refresh")
+    warehouse.dbt("run", "--full-refresh")
     refreshed = snapshot(warehouse)
     assert len(refreshed) >= 30 and refreshed.keys() == tables.keys()
     for name, rows in refreshed.items():
@@ -222,7 +222,7 @@ def on_event(event):
     if event.info.name == "LogHookEndLine":
         subprocess.run([sys.argv[1], "load", sys.argv[2], "--target", "postgres"], check=True)
 
-result = dbtRunner(callbacks=[on_event]).invoke(["build", "--exclude-resource-type", "unit_test"])
+result = dbtRunner(callbacks=[on_event]).invoke(["run"])
 sys.exit(0 if result.success else 1)
 """
 
@@ -247,10 +247,10 @@ def test_a_load_during_a_build_waits_for_the_next_run(postgres_built_copy: Wareh
     assert wh.scalar("select count(*) from raw.llm_requests where event_id like 'rl%'") == 3
     assert wh.scalar("select count(*) from staging.stg_llm__requests where request_id like 'rl%'") == 0
     assert wh.scalar("select count(*) from marts.fct_llm_sessions where session_id = 'sl'") == 0
-    wh.dbt("build")
+    wh.dbt("run")
     assert wh.scalar("select request_count from marts.fct_llm_sessions where session_id = 'sl'") == 3
     tables = snapshot(wh)
-    wh.dbt("build", "--full-refresh")
+    wh.dbt("run", "--full-refresh")
     refreshed = snapshot(wh)
     for name, rows in refreshed.items():
         assert tables[name] == rows, name

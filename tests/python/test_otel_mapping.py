@@ -146,11 +146,11 @@ def test_a_call_waits_for_its_root_span_then_takes_its_session(duckdb_wh: Wareho
     assert wh.scalar("select count(*) from staging.stg_otel__spans") == 7
     assert wh.scalar("select count(*) from marts.fct_llm_requests") == 0
     wh.cli("load", str(split_trace_file(src, True, tmp_path / "app-spans.otlp.jsonl")), "--target", "duckdb")
-    wh.dbt("build")
+    wh.dbt("run")
     sessions = wh.query("select session_id, count(*) from marts.fct_llm_requests group by 1 order by 1")
     assert sessions == [("conv-001", 3), ("conv-002", 2), ("conv-003", 2)]
     tables = snapshot(wh)
-    wh.dbt("build", "--full-refresh")
+    wh.dbt("run", "--full-refresh")
     for name, rows in snapshot(wh).items():
         assert tables[name] == rows, name
     shutil.rmtree(tmp_path, ignore_errors=True)
