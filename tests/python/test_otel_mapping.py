@@ -142,7 +142,7 @@ def test_a_call_waits_for_its_root_span_then_takes_its_session(duckdb_wh: Wareho
     wh = duckdb_wh
     src = FIXTURES / "openllmetry" / "traces.otlp.jsonl"
     wh.cli("load", str(split_trace_file(src, False, tmp_path / "llm-spans.otlp.jsonl")), "--target", "duckdb")
-    wh.dbt("build")
+    wh.dbt("build", "--exclude-resource-type", "test")  # seeds and models
     assert wh.scalar("select count(*) from staging.stg_otel__spans") == 7
     assert wh.scalar("select count(*) from marts.fct_llm_requests") == 0
     wh.cli("load", str(split_trace_file(src, True, tmp_path / "app-spans.otlp.jsonl")), "--target", "duckdb")
