@@ -1,7 +1,14 @@
+{{
+    config(
+        meta={'recent_column': 'loaded_at'}
+    )
+}}
+
 -- Every LLM call, from the application's own events (stg_llm__requests) and from OpenTelemetry
 -- spans (int_otel_llm_calls), in one set of columns: the one input of pricing, topics and the
 -- facts, so telemetry needs no second set of marts. Rejected calls are here too, with their
--- reason; source_table says where each came from.
+-- reason; source_table says where each came from. Hourly builds test only the rows loaded in
+-- the last var test_recent_hours (meta.recent_column).
 
 with
 
