@@ -34,7 +34,7 @@
     {{ return(adapter.dispatch('json_extract_text', 'llm_analytics')(expr, keys)) }}
 {%- endmacro %}
 {% macro default__json_extract_text(expr, keys) -%}
-    json_extract_string(case when json_valid({{ expr }}) then {{ expr }} end, '$.{{ keys | join(".") }}')
+    json_extract_string({{ json_parse(expr) }}, '$.{{ keys | join(".") }}')
 {%- endmacro %}
 {% macro postgres__json_extract_text(expr, keys) -%}
     ({{ json_parse(expr) }} #>> '{ {{- keys | join(",") -}} }')

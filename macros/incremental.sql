@@ -116,9 +116,8 @@
     every row up to the load horizon. -#}
 {% macro events_to_stage(relation, key='event_id') -%}
     {%- if is_incremental() -%}
-    {%- set watermark = incremental_watermark('loaded_at') -%}
+    {%- set window = load_window(relation) -%}
     {%- set received = clamped_received_at(relation) -%}
-    {%- set horizon = load_horizon() -%}
     select {{ relation }}.*
     from {{ relation }}
     left join (
@@ -130,15 +129,13 @@
             occurred_at
         from {{ this }}
         where staging_row_id in (
-            select new_rows.{{ key }} from {{ relation }} as new_rows
-            where new_rows._loaded_at > {{ watermark }}
-                and new_rows._loaded_at <= {{ horizon }}
+            select {{ relation }}.{{ key }} from {{ relation }}
+            where {{ window }}
         )
     ) as staged
         on {{ relation }}.{{ key }} = staged.staging_row_id
     where
-        {{ relation }}._loaded_at > {{ watermark }}
-        and {{ relation }}._loaded_at <= {{ horizon }}
+        {{ window }}
         and (
             staged.staging_row_id is null
             or {{ received }} < staged.received_at
@@ -146,8 +143,7 @@
         )
     {%- else -%}
     select * from {{ relation }}
-    -- rows loaded before stamps existed have no load time: old, always read
-    where {{ relation }}._loaded_at is null or {{ relation }}._loaded_at <= {{ load_horizon() }}
+    where {{ load_window(relation) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -300,14 +296,21 @@ where not exists (
     {{- return(scalar_literal(query, 'timestamp', open_ended)) -}}
 {%- endmacro %}
 
-{#- The raw rows a staging model without event ids reads: on an incremental run those loaded
-    after its watermark (column loaded_at), on a full build all of them, never a load after the
-    run's load horizon. -#}
+{#- Which raw rows of `relation` a staging run reads, as a condition on the loader's stamp: on an
+    incremental run those loaded after the model's watermark (its column loaded_at), on a full
+    build all of them (rows loaded before stamps existed have none: old, always read), and never
+    a load after the run's load horizon. -#}
+{% macro load_window(relation) -%}
+    {%- if is_incremental() -%}
+    {{ relation }}._loaded_at > {{ incremental_watermark('loaded_at') }}
+    and {{ relation }}._loaded_at <= {{ load_horizon() }}
+    {%- else -%}
+    ({{ relation }}._loaded_at is null or {{ relation }}._loaded_at <= {{ load_horizon() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The raw rows a staging model without event ids reads (see load_window). -#}
 {% macro loaded_rows(relation) -%}
     select * from {{ relation }}
-    where
-        {%- if is_incremental() %}
-        {{ relation }}._loaded_at > {{ incremental_watermark('loaded_at') }} and
-        {%- endif %}
-        {{ relation }}._loaded_at <= {{ load_horizon() }}
+    where {{ load_window(relation) }}
 {%- endmacro %}

@@ -75,7 +75,7 @@ traces as (
     select
         trace_id,
         max(loaded_at) as newest_loaded_at,
-        max(case when is_root then 1 else 0 end) = 1 as has_root
+        {{ dbt.bool_or('is_root') }} as has_root
     from spans
     group by trace_id
 

@@ -258,3 +258,13 @@ def test_column_entries_hold_only_column_properties() -> None:
                             where = f"{path.relative_to(ROOT)}: {holder.get('name')}.{col.get('name')}"
                             bad.append(f"{where}: {sorted(extra)}")
     assert not bad, "\n".join(bad)
+
+
+def test_request_columns_are_the_staged_call_columns(manifest: dict[str, Any]) -> None:
+    """int_llm_requests unites every source of calls over the list of macro request_columns (a
+    static list, so a first build needs no introspection): it must name stg_llm__requests'
+    columns, in order, or a column added there would be dropped from the facts unnoticed."""
+    macros = (ROOT / "macros/sql_helpers.sql").read_text()
+    body = macros[macros.index("{% macro request_columns()") :]
+    listed = re.findall(r"'(\w+)'", body[: body.index("{%- endmacro %}")])
+    assert listed == list(models(manifest)["stg_llm__requests"]["columns"])

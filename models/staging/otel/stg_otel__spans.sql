@@ -88,7 +88,7 @@ facts as (
         lower({{ json_first_key_text('attrs', keys.operation) }}) as operation_name,
         upper({{ json_key_text('attrs', 'openinference.span.kind') }}) as openinference_span_kind,
         lower({{ json_first_key_text('attrs', keys.provider) }}) as provider_name,
-        {{ json_first_key_text('attrs', keys.invocation_parameters) }} as invocation_parameters,
+        {{ json_parse(json_first_key_text('attrs', keys.invocation_parameters)) }} as invocation_parameters,
         {{ json_first_key_text('attrs', keys.request_model) }} as request_model_attribute,
         lower({{ json_first_key_text('attrs', keys.response_model) }}) as response_model,
         {{ text_as_bigint(json_first_key_text('attrs', keys.input_tokens)) }} as input_tokens,
@@ -148,7 +148,7 @@ final as (
         provider_name,
         lower(coalesce(
             request_model_attribute,
-            {{ json_key_text(json_parse('invocation_parameters'), 'model') }}
+            {{ json_key_text('invocation_parameters', 'model') }}
         )) as request_model,
         response_model,
         input_tokens,
@@ -156,7 +156,7 @@ final as (
         cached_input_tokens,
         coalesce(
             is_streaming_attribute,
-            {{ text_as_boolean(json_key_text(json_parse('invocation_parameters'), 'stream')) }}
+            {{ text_as_boolean(json_key_text('invocation_parameters', 'stream')) }}
         ) as is_streaming,
         ttft_seconds_attribute,
         case
@@ -167,7 +167,7 @@ final as (
         response_id,
         coalesce(
             temperature_attribute,
-            {{ text_as_double(json_key_text(json_parse('invocation_parameters'), 'temperature')) }}
+            {{ text_as_double(json_key_text('invocation_parameters', 'temperature')) }}
         ) as temperature,
         emitter_estimated_cost_usd,
         error_type_attribute,
