@@ -7,8 +7,10 @@ Speed without losing isolation:
   `built_copy` is a private copy of it (DuckDB: the file; PostgreSQL: `create database ... template`)
   for tests that load more data or rebuild.
 - dbt runs in the warehouse's own folder with a relative DuckDB path, so the profile is the same for
-  every DuckDB warehouse and dbt's partial parse, seeded once per session, skips the full parse
-  (PostgreSQL's profile names each test's database, so its builds parse in full).
+  every DuckDB warehouse and dbt's partial parse, seeded once per session, skips the full parse.
+  PostgreSQL's profile names a database, and dbt parses in full when it changes: so every
+  PostgreSQL warehouse of a worker answers to one name while it is used (`Warehouse.activate`
+  renames it so, and the previous one back), and its builds parse partially too.
 - `pytest -n 2 --dist loadgroup` (the Makefile) runs the DuckDB and the PostgreSQL tests side by side:
   `pytest_itemcollected` puts each test in its engine's group.
 """
@@ -35,6 +37,10 @@ BIN = Path(sys.executable).parent
 REQUIRE_POSTGRES = os.environ.get("LLM_ANALYTICS_REQUIRE_POSTGRES") == "1"
 DUCKDB_FILE = "warehouse.duckdb"  # relative to Warehouse.home: the same profile for every DuckDB test
 ENGINES = ("duckdb", "postgres")
+# the one name a worker's PostgreSQL warehouse answers to while in use (its PGDATABASE): see activate
+ACTIVE_PG = f"llm_analytics_test_active_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+# the own name of the database that now answers to ACTIVE_PG, if any
+_ACTIVE: dict[str, str | None] = {"database": None, "stale_dropped": None}
 
 # the partial-parse file of a first `dbt` call per target, copied into later warehouses' target folders
 _PARSED: dict[str, Path] = {}
@@ -48,6 +54,28 @@ class Warehouse:
     target: str
     env: dict[str, str]
     home: Path
+    database: str | None = None  # PostgreSQL: the database's own name (it answers to ACTIVE_PG in use)
+
+    def activate(self) -> None:
+        """PostgreSQL: make this warehouse's database the one named ACTIVE_PG (its PGDATABASE),
+        giving the previous one its own name back. One test uses a worker at a time, and every
+        command returns before the next, so no connection is open when the names move."""
+        if self.database is None or _ACTIVE["database"] == self.database:
+            return
+        if _ACTIVE["stale_dropped"] is None:  # left by an interrupted run of this worker
+            _drop_database(ACTIVE_PG)
+            _ACTIVE["stale_dropped"] = "yes"
+        if _ACTIVE["database"] is not None:
+            _rename_database(ACTIVE_PG, _ACTIVE["database"])
+            _ACTIVE["database"] = None
+        _rename_database(self.database, ACTIVE_PG)
+        _ACTIVE["database"] = self.database
+
+    @property
+    def current_database(self) -> str:
+        """The name the PostgreSQL database has now."""
+        assert self.database is not None
+        return ACTIVE_PG if _ACTIVE["database"] == self.database else self.database
 
     @property
     def path(self) -> Path:
@@ -59,10 +87,12 @@ class Warehouse:
         return Path(self.env["DBT_TARGET_PATH"])
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        self.activate()
         return _run([str(BIN / "llm-analytics"), *args], self.env, check, self.home)
 
     def python(self, script: Path, *args: str) -> subprocess.CompletedProcess[str]:
         """A Python script in the warehouse's environment (dbt driven in-process, say)."""
+        self.activate()
         return _run([sys.executable, str(script), *args], self.env, True, self.home)
 
     def dbt(
@@ -71,6 +101,7 @@ class Warehouse:
         """dbt as users run it. A `build` skips unit tests unless asked: they check logic on fixed
         inputs, so they run once per engine (in the shared built fixture), not in every one of the
         suite's forty builds."""
+        self.activate()
         if args and args[0] == "build" and not unit_tests:
             args = (*args, "--exclude-resource-type", "unit_test")
         parsed = self.target_path / "partial_parse.msgpack"
@@ -86,6 +117,7 @@ class Warehouse:
         return proc
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
+        self.activate()
         if self.target == "duckdb":
             import duckdb
 
@@ -179,6 +211,21 @@ def _drop_database(name: str) -> None:
         con.execute(f"drop database if exists {name} with (force)")
 
 
+def _rename_database(old: str, new: str) -> None:
+    """`alter database ... rename`, retried briefly while a just-closed connection's backend exits."""
+    import psycopg
+
+    for attempt in range(40):
+        try:
+            with psycopg.connect(_admin(), autocommit=True) as con:
+                con.execute(f"alter database {old} rename to {new}")
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == 39:
+                raise
+            time.sleep(0.25)
+
+
 def new_warehouse(engine: str, home: Path, template: Warehouse | None = None) -> Iterator[Warehouse]:
     """A warehouse in its own folder: empty, or a copy of `template` (its data and dbt's target
     folder, so incremental models and partial parse carry on from it)."""
@@ -199,12 +246,16 @@ def new_warehouse(engine: str, home: Path, template: Warehouse | None = None) ->
         return
     _need_postgres()
     name = f"llm_analytics_test_{uuid.uuid4().hex[:10]}"
-    _create_database(name, template.env["PGDATABASE"] if template else None)
-    env["PGDATABASE"] = name
+    _create_database(name, template.current_database if template else None)
+    env["PGDATABASE"] = ACTIVE_PG
+    wh.database = name
     try:
         yield wh
     finally:
-        _drop_database(name)
+        current = wh.current_database
+        if current == ACTIVE_PG:
+            _ACTIVE["database"] = None
+        _drop_database(current)
 
 
 @pytest.fixture
@@ -266,7 +317,7 @@ def built_copy(request: pytest.FixtureRequest) -> Warehouse:
 
 def _engine(item: pytest.Item) -> str | None:
     """The engine a test runs on, for xdist's loadgroup: its warehouse parameter, else the engine
-    fixture it uses (a test on both runs with the DuckDB ones: PostgreSQL's builds parse in full)."""
+    fixture it uses (a test on both engines runs with the DuckDB ones)."""
     params = getattr(item, "callspec", None)
     for value in params.params.values() if params else ():
         if value in ENGINES:
