@@ -73,8 +73,9 @@
             raise exception using
                 message = 'role {{ role }} (var bi_reader_role) does not exist and '
                     || current_user || ' may not create roles',
-                hint = 'run `llm-analytics grant --target postgres` once as a user with CREATEROLE, '
-                    || 'or build with --vars ''{bi_reader_role: ""}'' to grant nothing (docs/bi.md)';
+                hint = 'create it once as a user with CREATEROLE: PGUSER=<that user> llm-analytics grant '
+                    || '--target postgres --role {{ role }} --build-user ' || current_user
+                    || '; or build with --vars ''{bi_reader_role: ""}'' to grant nothing (docs/bi.md)';
     end
     $grant_bi_reader$;
     {%- endfor %}

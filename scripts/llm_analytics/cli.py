@@ -331,14 +331,18 @@ def grant_access(
     password_env: Annotated[
         str, typer.Option(help="Environment variable holding the login role's password.")
     ] = "LLM_ANALYTICS_BI_PASSWORD",
+    build_user: Annotated[
+        str | None,
+        typer.Option(help="The user dbt builds as, whose new marts the role may read [default: yours]."),
+    ] = None,
 ) -> None:
     """PostgreSQL: a read-only role for BI tools: SELECT on the marts, now and after builds; nothing else."""
-    from .grant import default_role, grant, password_from_env
+    from .grant import Request, default_role, grant, password_from_env
 
     try:
-        chosen = role or default_role()
         password = password_from_env(password_env) if login else None
-        result = grant(load_target(target), chosen, login_role if login else None, password)
+        request = Request(role or default_role(), login_role if login else None, password, build_user)
+        result = grant(load_target(target), request)
     except UserError as exc:
         fail(console, exc)
     created = "created" if result.role_created else "exists"

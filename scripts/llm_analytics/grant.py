@@ -75,24 +75,37 @@ def password_from_env(variable: str) -> str:
     return password
 
 
-def grant(target: Target, role: str, login_role: str | None = None, password: str | None = None) -> Granted:
-    """Create ROLE (NOLOGIN) when missing, let it read the marts now and later; with LOGIN_ROLE, a
-    login role (created, or its password reset) that is a member of ROLE. One transaction."""
+@dataclass(frozen=True)
+class Request:
+    """What to grant: ROLE reads the marts that BUILD_USER (default: the user connecting) creates;
+    with LOGIN_ROLE and PASSWORD, a login role that is a member of ROLE."""
+
+    role: str
+    login_role: str | None = None
+    password: str | None = None
+    build_user: str | None = None
+
+
+def grant(target: Target, request: Request) -> Granted:
+    """Create the role (NOLOGIN) when missing, let it read the marts now and later; with a login
+    role, create it or reset its password, a member of the role. One transaction: all or nothing."""
     if target.type != "postgres":
         raise duckdb_instead(target)
-    check_name(role, "--role")
-    if login_role is not None:
-        check_name(login_role, "--login-role")
-        if login_role == role:
+    check_name(request.role, "--role")
+    if request.build_user is not None:
+        check_name(request.build_user, "--build-user")
+    if request.login_role is not None:
+        check_name(request.login_role, "--login-role")
+        if request.login_role == request.role:
             raise UserError("--login-role must differ from --role: the login role is a member of it")
-        if not password:
+        if not request.password:
             raise UserError("a login role needs a password")
     import psycopg
 
-    secrets = [password] if password else []
+    secrets = [request.password] if request.password else []
     with postgres_connect(target) as con:
         try:
-            granted = _grant(con, role, login_role, password, secrets)
+            granted = _grant(con, request, secrets)
             con.commit()
             return granted
         except psycopg.Error as exc:
@@ -120,13 +133,17 @@ def _role(cur: Any, name: str) -> tuple[bool, bool, bool] | None:
     return None if row is None else (bool(row[0]), bool(row[1]), bool(row[2]))
 
 
-def _grant(con: Any, role: str, login_role: str | None, password: str | None, secrets: list[str]) -> Granted:
+def _grant(con: Any, request: Request, secrets: list[str]) -> Granted:
     from psycopg import sql
 
+    role = request.role
     ident, schema = sql.Identifier(role), sql.Identifier(MARTS_SCHEMA)
     with con.cursor() as cur:
         cur.execute("select current_database(), current_user")
-        database, build_user = cur.fetchone()
+        database, connected = cur.fetchone()
+        build_user = request.build_user or connected
+        if _role(cur, build_user) is None:
+            raise UserError(f"--build-user {build_user}: no such role")
         found = _role(cur, role)
         if found is not None and found[0]:
             raise UserError(f"role {role} is a superuser: a BI tool must read as a role that can only read")
@@ -135,14 +152,16 @@ def _grant(con: Any, role: str, login_role: str | None, password: str | None, se
         cur.execute("select has_database_privilege(%s, current_database(), 'connect')", (role,))
         if not cur.fetchone()[0]:  # PUBLIC may connect unless a DBA revoked it
             cur.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), ident))
-        # the build creates it too; here so access can be set up before the first build
-        cur.execute(sql.SQL("create schema if not exists {}").format(schema))
+        # the build creates it too; here so access can be set up before the first build, owned by
+        # the build user so its build can write there
+        owner = sql.Identifier(build_user)
+        cur.execute(sql.SQL("create schema if not exists {} authorization {}").format(schema, owner))
         cur.execute(sql.SQL("grant usage on schema {} to {}").format(schema, ident))
         cur.execute(sql.SQL("grant select on all tables in schema {} to {}").format(schema, ident))
         # tables and views the build user creates in marts from now on (dbt replaces a table by
         # creating a new one): readable as they appear
-        defaults = "alter default privileges in schema {} grant select on tables to {}"
-        cur.execute(sql.SQL(defaults).format(schema, ident))
+        defaults = "alter default privileges for role {} in schema {} grant select on tables to {}"
+        cur.execute(sql.SQL(defaults).format(owner, schema, ident))
         cur.execute(
             "select count(*) from pg_catalog.pg_class c"
             " join pg_catalog.pg_namespace n on n.oid = c.relnamespace"
@@ -151,19 +170,21 @@ def _grant(con: Any, role: str, login_role: str | None, password: str | None, se
         )
         relations = int(cur.fetchone()[0])
         login_created = False
-        if login_role is not None and password is not None:
-            login_created = _login(con, cur, login_role, role, build_user, password, secrets)
-    return Granted(database, build_user, role, found is None, relations, login_role, login_created)
+        if request.login_role is not None and request.password is not None:
+            privileged = {connected, build_user}
+            login_created = _login(con, cur, request.login_role, role, privileged, request.password, secrets)
+    return Granted(database, build_user, role, found is None, relations, request.login_role, login_created)
 
 
 def _login(
-    con: Any, cur: Any, login_role: str, role: str, build_user: str, password: str, secrets: list[str]
+    con: Any, cur: Any, login_role: str, role: str, privileged: set[str], password: str, secrets: list[str]
 ) -> bool:
-    """Create LOGIN_ROLE or reset its password; make it a member of ROLE. True when created."""
+    """Create LOGIN_ROLE or reset its password; make it a member of ROLE. True when created. Never
+    the user connecting or building, nor a role with more than a login: its password is reset."""
     from psycopg import sql
 
     found = _role(cur, login_role)
-    if login_role == build_user or (found is not None and (found[0] or found[1])):
+    if login_role in privileged or (found is not None and (found[0] or found[1])):
         raise UserError(
             f"role {login_role} exists with more than read access (the build user, a superuser, or one "
             "that creates roles or databases): choose another --login-role"
