@@ -172,17 +172,20 @@ def _grant(con: Any, request: Request, secrets: list[str]) -> Granted:
         login_created = False
         if request.login_role is not None and request.password is not None:
             privileged = {connected, build_user}
-            login_created = _login(con, cur, request.login_role, role, privileged, request.password, secrets)
+            login_created = _login(con, cur, request, privileged, secrets)
+            # tools that do not ask for a schema (Grafana's queries, a plain psql) find the marts
+            path = sql.SQL("alter role {} in database {} set search_path = {}")
+            cur.execute(path.format(sql.Identifier(request.login_role), sql.Identifier(database), schema))
     return Granted(database, build_user, role, found is None, relations, request.login_role, login_created)
 
 
-def _login(
-    con: Any, cur: Any, login_role: str, role: str, privileged: set[str], password: str, secrets: list[str]
-) -> bool:
-    """Create LOGIN_ROLE or reset its password; make it a member of ROLE. True when created. Never
-    the user connecting or building, nor a role with more than a login: its password is reset."""
+def _login(con: Any, cur: Any, request: Request, privileged: set[str], secrets: list[str]) -> bool:
+    """Create the login role or reset its password; make it a member of the reader role. True when
+    created. Never the user connecting or building, nor a role with more than a login: its
+    password would be reset."""
     from psycopg import sql
 
+    login_role, password = str(request.login_role), str(request.password)
     found = _role(cur, login_role)
     if login_role in privileged or (found is not None and (found[0] or found[1])):
         raise UserError(
@@ -193,5 +196,5 @@ def _login(
     secrets.append(verifier)
     statement = "create role {} login password {}" if found is None else "alter role {} login password {}"
     cur.execute(sql.SQL(statement).format(sql.Identifier(login_role), sql.Literal(verifier)))
-    cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(role), sql.Identifier(login_role)))
+    cur.execute(sql.SQL("grant {} to {}").format(sql.Identifier(request.role), sql.Identifier(login_role)))
     return found is None

@@ -173,6 +173,8 @@ def test_grant_creates_a_reader_and_a_login_role(postgres_built_copy: Warehouse)
             con.execute("create table marts.probe_new_mart as select 1 as n")
         with connect_as(wh, login, password) as con:
             assert con.execute("select n from marts.probe_new_mart").fetchall() == [(1,)]
+            # its search_path is marts: tools that do not ask for a schema find the marts
+            assert con.execute("select n from probe_new_mart").fetchall() == [(1,)]
 
         second = grant_cli(wh, *args, **{env_var: password})
         assert second.returncode == 0, second.stdout + second.stderr
