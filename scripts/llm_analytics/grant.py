@@ -8,8 +8,9 @@ login role for the BI tool that is a member of the reader role. Every statement 
 it can be rerun, for instance to rotate the password.
 
 The password comes from an environment variable, is hashed on this machine (libpq's
-PQencryptPasswordConn, as psql's \\password does) and reaches the server only as a SCRAM verifier:
-never printed, never in a statement the server may log, never in an error message.
+PQencryptPasswordConn, as psql's \\password does) and reaches the server only as a verifier (SCRAM,
+or what the server's password_encryption names): never printed, never in a statement the server
+may log, never in an error message.
 """
 
 from __future__ import annotations
