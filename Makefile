@@ -14,7 +14,7 @@ DAYS ?= 28
 # The demo's traffic ends today, so source freshness and `alerts run` (default: now) see live data.
 START ?= $(shell date -u -d "-$(DAYS) days" +%Y-%m-%d)
 
-.PHONY: install demo test lint unit-python dbt-duckdb dbt-postgres prices bench-validate clean
+.PHONY: install demo docs test lint unit-python dbt-duckdb dbt-postgres prices bench-validate clean
 
 $(BIN)/llm-analytics: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ demo: install  ## Generate sample data, load it, build every model and test on D
 	-@for at in $$($(BIN)/python -c "import datetime as d; from llm_analytics.generate import incidents; \
 		print(*(i.end.replace(' ', 'T') for i in incidents(d.datetime.fromisoformat('$(START)'), $(DAYS))))"); do \
 		$(BIN)/llm-analytics alerts run --target duckdb --at $$at --dry-run; done; true
+
+DOCS_PORT ?= 8080
+docs: install  ## Generate dbt docs (lineage, every model and column) on the demo warehouse and serve them locally
+	@test -f $(DUCKDB_PATH) || { echo "$(DUCKDB_PATH) does not exist: run make demo first"; exit 2; }
+	$(BIN)/dbt docs generate --target duckdb
+	@echo
+	@echo "dbt docs of $(DUCKDB_PATH): open http://127.0.0.1:$(DOCS_PORT) (Ctrl-C stops the server)"
+	$(BIN)/dbt docs serve --target duckdb --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 lint: install  ## ruff on the Python, sqlfluff on models/ and macros/
 	$(BIN)/ruff check scripts tests

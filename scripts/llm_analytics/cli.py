@@ -317,6 +317,62 @@ def bench(
         raise typer.Exit(1)
 
 
+@app.command("grant")
+def grant_access(
+    target: TargetOpt = "postgres",
+    role: Annotated[
+        str | None,
+        typer.Option(help="Read-only role (NOLOGIN) [default: var bi_reader_role, llm_analytics_reader]."),
+    ] = None,
+    login: Annotated[
+        bool, typer.Option("--login", help="Also a login role for the BI tool, a member of --role.")
+    ] = False,
+    login_role: Annotated[str, typer.Option(help="Name of the login role.")] = "llm_analytics_bi",
+    password_env: Annotated[
+        str, typer.Option(help="Environment variable holding the login role's password.")
+    ] = "LLM_ANALYTICS_BI_PASSWORD",
+    build_user: Annotated[
+        str | None,
+        typer.Option(help="The user dbt builds as, whose new marts the role may read [default: yours]."),
+    ] = None,
+) -> None:
+    """PostgreSQL: a read-only role for BI tools: SELECT on the marts, now and after builds; nothing else."""
+    from .grant import Request, default_role, grant, password_from_env
+
+    try:
+        password = password_from_env(password_env) if login else None
+        request = Request(role or default_role(), login_role if login else None, password, build_user)
+        result = grant(load_target(target), request)
+    except UserError as exc:
+        fail(console, exc)
+    created = "created" if result.role_created else "exists"
+    out = Console()
+    out.print(
+        f"role {result.role} ({created}, NOLOGIN) in database {result.database}: USAGE on schema marts, "
+        f"SELECT on its {result.relations} tables and views, and on those {result.build_user} creates "
+        "there from now on; nothing in raw, staging, intermediate, seeds or alerts.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if result.login_role:
+        state = "created" if result.login_created else "password reset"
+        out.print(
+            f"login role {result.login_role} ({state}), member of {result.role}, password from "
+            f"${password_env}. Connect the BI tool as {result.login_role} to database {result.database}, "
+            "schema marts (docs/bi.md).",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if result.role != default_role():
+        console.print(
+            f"[yellow]warn:[/] dbt grants to var bi_reader_role ({default_role()} unless set): build "
+            f"with --vars '{{bi_reader_role: {result.role}}}', or the incremental marts' builds revoke "
+            f"{result.role}'s SELECT (docs/bi.md)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def _register_alerts() -> None:
     """`llm-analytics alerts ...` lives in its own package; imported lazily by its commands."""
     from .alerts.cli import app as alerts_app
