@@ -317,6 +317,13 @@ def bench(
         raise typer.Exit(1)
 
 
+def _register_dashboard() -> None:
+    """`llm-analytics dashboard` lives in its own module (dashboard_cli.py)."""
+    from .dashboard_cli import dashboard
+
+    app.command()(dashboard)
+
+
 def _register_alerts() -> None:
     """`llm-analytics alerts ...` lives in its own package; imported lazily by its commands."""
     from .alerts.cli import app as alerts_app
@@ -325,6 +332,7 @@ def _register_alerts() -> None:
 
 
 _register_alerts()
+_register_dashboard()
 
 
 def main() -> None:
