@@ -14,7 +14,7 @@ DAYS ?= 28
 # The demo's traffic ends today, so source freshness and `alerts run` (default: now) see live data.
 START ?= $(shell date -u -d "-$(DAYS) days" +%Y-%m-%d)
 
-.PHONY: install demo test lint unit-python dbt-duckdb dbt-postgres prices bench-validate clean
+.PHONY: install demo dashboard test lint unit-python dbt-duckdb dbt-postgres prices bench-validate clean
 
 $(BIN)/llm-analytics: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ demo: install  ## Generate sample data, load it, build every model and test on D
 	-@for at in $$($(BIN)/python -c "import datetime as d; from llm_analytics.generate import incidents; \
 		print(*(i.end.replace(' ', 'T') for i in incidents(d.datetime.fromisoformat('$(START)'), $(DAYS))))"); do \
 		$(BIN)/llm-analytics alerts run --target duckdb --at $$at --dry-run; done; true
+
+PORT ?= 8501
+dashboard: install  ## Serve the dashboard over the demo warehouse (make demo first) on 127.0.0.1:$(PORT)
+	@test -f $(DUCKDB_PATH) || { echo "no warehouse at $(DUCKDB_PATH): run make demo first"; exit 2; }
+	@echo "Dashboard: open http://127.0.0.1:$(PORT) in a browser (Ctrl-C stops it); docs/dashboard.md"
+	$(BIN)/llm-analytics dashboard --target duckdb --port $(PORT)
 
 lint: install  ## ruff on the Python, sqlfluff on models/ and macros/
 	$(BIN)/ruff check scripts tests

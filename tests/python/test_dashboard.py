@@ -236,3 +236,28 @@ def test_duckdb_lock_is_waited_for(tmp_path: Path) -> None:
         assert said and "waiting" in said[0] and time.monotonic() - started > 0.5
     finally:
         holder.wait(timeout=30)
+
+
+def test_before_any_build_the_page_says_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built_duckdb: Warehouse
+) -> None:
+    """An empty warehouse file: one message with the fix, no traceback; a missing file: the command
+    refuses with exit 2 before starting a server."""
+    import duckdb
+
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    _env(monkeypatch, built_duckdb)
+    monkeypatch.setenv("DUCKDB_PATH", str(empty))
+    at = _page("usage")
+    assert not at.exception
+    assert "dbt build" in at.error[0].value
+    env = {**built_duckdb.env, "DUCKDB_PATH": str(tmp_path / "missing.duckdb")}
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "llm-analytics"), "dashboard", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "does not exist" in proc.stderr

@@ -46,7 +46,10 @@ def firing(wh: Warehouse) -> pd.DataFrame | None:
 def firing_now(wh: Warehouse, key: str) -> None:
     frame = firing(wh)
     if frame is None:
-        st.info("No alert run recorded yet (`llm-analytics alerts run` writes the alerts schema).")
+        st.info(
+            "No alert run recorded: `llm-analytics alerts run` writes the alerts schema "
+            "(or this role may not read it)."
+        )
     elif frame.empty:
         st.success("Nothing firing.")
     else:

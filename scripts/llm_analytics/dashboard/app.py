@@ -58,6 +58,10 @@ def _warehouse() -> Warehouse:
     notice = st.empty()
     wh = from_env(on_wait=notice.info)
     wh.columns("marts", "")  # open once now: a lock is waited for (and said) before anything draws
+    if not wh.has("mart_usage_daily"):
+        raise UserError(
+            f"no marts in the {wh.target.name} warehouse: run `dbt build --target {wh.target.name}`"
+        )
     notice.empty()
     return wh
 
