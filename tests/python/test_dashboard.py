@@ -261,3 +261,29 @@ def test_before_any_build_the_page_says_what_to_run(
         timeout=60,
     )
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_alerts_pages_show_what_fires(
+    duckdb_built_copy: Warehouse, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """After an alert run that fires (a rule of its own: the fixture's last hour has one call of
+    30,000 ms), Alerts and Overview list the firing scope, and the history holds the events that
+    alerts.alert_events holds."""
+    import yaml
+
+    rules = tmp_path / "alerts.yml"
+    rule = {"name": "dashboard_slow", "metric": "latency_p95_ms", "scope": "overall"}
+    rule |= {"condition": "> 5000", "severity": "warning", "notify": ["file"]}
+    notifiers = {"file": {"type": "jsonl", "path": str(tmp_path / "sent.jsonl")}}
+    rules.write_text(yaml.safe_dump({"notifiers": notifiers, "rules": [rule]}))
+    wh = duckdb_built_copy
+    proc = wh.cli("alerts", "run", "--rules", str(rules), "--at", "2026-10-23T00:00", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # 1: something fired
+    _env(monkeypatch, wh)
+    at = _page("alerts")
+    firing = at.dataframe[0].value
+    assert list(firing["rule_name"]) == ["dashboard_slow"] and list(firing["scope_key"]) == ["overall"]
+    assert len(at.dataframe[1].value) == wh.scalar("select count(*) from alerts.alert_events")
+    overview = _page("overview")
+    assert "1 scope(s) firing" in overview.error[0].value
+    assert list(overview.dataframe[1].value["rule_name"]) == ["dashboard_slow"]
