@@ -14,7 +14,7 @@ DAYS ?= 28
 # The demo's traffic ends today, so source freshness and `alerts run` (default: now) see live data.
 START ?= $(shell date -u -d "-$(DAYS) days" +%Y-%m-%d)
 
-.PHONY: install demo docs test lint unit-python dbt-duckdb dbt-postgres prices bench-validate clean
+.PHONY: install demo docs dashboard test lint unit-python dbt-duckdb dbt-postgres prices bench-validate clean
 
 $(BIN)/llm-analytics: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ docs: install  ## Generate dbt docs (lineage, every model and column) on the dem
 	@echo
 	@echo "dbt docs of $(DUCKDB_PATH): open http://127.0.0.1:$(DOCS_PORT) (Ctrl-C stops the server)"
 	$(BIN)/dbt docs serve --target duckdb --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+PORT ?= 8501
+dashboard: install  ## Serve the dashboard over the demo warehouse (make demo first) on 127.0.0.1:$(PORT)
+	@test -f $(DUCKDB_PATH) || { echo "no warehouse at $(DUCKDB_PATH): run make demo first"; exit 2; }
+	@echo "Dashboard: open http://127.0.0.1:$(PORT) in a browser (Ctrl-C stops it); docs/dashboard.md"
+	$(BIN)/llm-analytics dashboard --target duckdb --port $(PORT)
 
 lint: install  ## ruff on the Python, sqlfluff on models/ and macros/
 	$(BIN)/ruff check scripts tests

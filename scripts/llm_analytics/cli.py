@@ -373,6 +373,13 @@ def grant_access(
         )
 
 
+def _register_dashboard() -> None:
+    """`llm-analytics dashboard` lives in its own module (dashboard_cli.py)."""
+    from .dashboard_cli import dashboard
+
+    app.command()(dashboard)
+
+
 def _register_alerts() -> None:
     """`llm-analytics alerts ...` lives in its own package; imported lazily by its commands."""
     from .alerts.cli import app as alerts_app
@@ -381,6 +388,7 @@ def _register_alerts() -> None:
 
 
 _register_alerts()
+_register_dashboard()
 
 
 def main() -> None:

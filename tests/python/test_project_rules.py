@@ -268,3 +268,50 @@ def test_request_columns_are_the_staged_call_columns(manifest: dict[str, Any]) -
     body = macros[macros.index("{% macro request_columns()") :]
     listed = re.findall(r"'(\w+)'", body[: body.index("{%- endmacro %}")])
     assert listed == list(models(manifest)["stg_llm__requests"]["columns"])
+
+
+# mart names as the dashboard pages and the alert scripts write them in their SQL
+_MART_NAME = re.compile(r"\b(?:mart|fct|dim)_[a-z0-9_]+\b")
+
+
+def _marts_named(module: str) -> set[str]:
+    """Every mart name in MODULE's source (a package: all its files)."""
+    path = ROOT / "scripts" / Path(*module.split("."))
+    files = sorted(path.glob("*.py")) if path.is_dir() else [path.with_suffix(".py")]
+    return {name for f in files for name in _MART_NAME.findall(f.read_text())}
+
+
+def test_exposures_depend_on_the_marts_their_code_reads(manifest: dict[str, Any]) -> None:
+    """Each exposure (models/exposures.yml: a dashboard page or the alert scripts) depends on exactly
+    the marts its module names, so dbt docs shows who reads what. A dashboard page also reads the
+    sidebar's marts (dashboard/app.py). A name that is no model must be one of the page's
+    OPTIONAL_MARTS (a mart another branch adds: the page shows it once it exists)."""
+    import importlib
+
+    marts = {name for name, node in models(manifest).items() if layer(node) == "marts"}
+    sidebar = _marts_named("llm_analytics.dashboard.app")
+    exposures = {e["name"]: e for e in manifest["exposures"].values() if e["package_name"] == "llm_analytics"}
+    pages = sorted((ROOT / "scripts/llm_analytics/dashboard").glob("*.py"))
+    modules = {e["config"]["meta"]["module"] for e in exposures.values()}
+    page_modules = {
+        f"llm_analytics.dashboard.{p.stem}"
+        for p in pages
+        if "TITLE = " in p.read_text()  # a page module declares its title
+    }
+    assert page_modules <= modules, f"pages without an exposure: {sorted(page_modules - modules)}"
+    assert "llm_analytics.alerts" in modules
+    for name, exposure in exposures.items():
+        module = exposure["config"]["meta"]["module"]
+        named = _marts_named(module) | (sidebar if exposure["type"] == "dashboard" else set())
+        unknown = named - marts
+        if module != "llm_analytics.alerts":
+            declared = importlib.import_module(module)
+            optional = set(getattr(declared, "OPTIONAL_MARTS", ()))
+            assert unknown <= optional, f"{module} names {sorted(unknown - optional)}: no such mart"
+            assert set(declared.MARTS) | optional == _marts_named(module), f"{module}: MARTS is stale"
+        else:
+            assert not unknown, f"{module} names {sorted(unknown)}: no such mart"
+        depends = {n.split(".")[-1] for n in exposure["depends_on"]["nodes"]}
+        assert depends == named & marts, (
+            f"exposure {name}: add {sorted(named & marts - depends)}, remove {sorted(depends - named)}"
+        )
