@@ -35,6 +35,7 @@ SYSTEM = ("pg_catalog", "information_schema", "pg_toast")
 def admin(wh: Warehouse) -> Iterator[Any]:
     import psycopg
 
+    wh.activate()  # its database answers to PGDATABASE while in use (tests/python/conftest.py)
     with psycopg.connect(_pg_conninfo(wh.env["PGDATABASE"]), autocommit=True) as con:
         yield con
 
@@ -43,6 +44,7 @@ def connect_as(wh: Warehouse, user: str, password: str) -> Any:
     """A connection as USER (its password: servers that check one do; trust ignores it)."""
     import psycopg
 
+    wh.activate()
     settings = dict(p.split("=", 1) for p in _pg_conninfo(wh.env["PGDATABASE"]).split())
     settings.update(user=user, password=password)
     return psycopg.connect(" ".join(f"{k}={v}" for k, v in settings.items()), autocommit=True)
@@ -99,6 +101,7 @@ def grant_cli(wh: Warehouse, *args: str, **env: str | None) -> Run:
     from llm_analytics.cli import app
     from typer.testing import CliRunner
 
+    wh.activate()
     result = CliRunner().invoke(app, ["grant", *args], env={**wh.env, **env}, catch_exceptions=False)
     return Run(result.exit_code, result.stdout, result.stderr)
 

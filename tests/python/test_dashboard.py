@@ -30,6 +30,7 @@ def _env(monkeypatch: pytest.MonkeyPatch, wh: Warehouse) -> None:
     if wh.target == "duckdb":
         monkeypatch.setenv("DUCKDB_PATH", str(wh.path))
     else:
+        wh.activate()  # its database answers to PGDATABASE while in use (tests/python/conftest.py)
         monkeypatch.setenv("PGDATABASE", wh.env["PGDATABASE"])
 
 

@@ -9,6 +9,7 @@ signup cohort week with eligible users (against the cohort 1 and 4 weeks before)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -44,6 +45,16 @@ def _dates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+KpiRow = tuple[str, float | None, float | None, float | None, str]
+
+
+def _kpi(label: str, value: Callable[[dt.date], float | None], day: dt.date, mart: str) -> KpiRow:
+    """A KPI's value on DAY, its change against a week and a month before, and the mart it reads."""
+    now = value(day)
+    week, month = value(day - dt.timedelta(WEEK)), value(day - dt.timedelta(MONTH))
+    return (label, now, _change(now, week), _change(now, month), mart)
+
+
 def kpis(wh: Warehouse, filters: Filters) -> pd.DataFrame:
     """One row per KPI: value, its week-over-week and month-over-month change, the mart read."""
     active = _dates(wh.mart("mart_active_users_daily", filters, order_by="activity_date"))
@@ -51,23 +62,12 @@ def kpis(wh: Warehouse, filters: Filters) -> pd.DataFrame:
     if complete.empty:
         return pd.DataFrame(columns=["kpi", "value", "wow_change", "mom_change", "mart"])
     day = complete["activity_date"].max()
-    rows: list[tuple[str, float | None, float | None, float | None, str]] = []
     by_day = active.set_index("activity_date")
-    for col in ("dau", "wau", "mau"):
 
-        def at(d: dt.date, col: str = col) -> float | None:
-            return float(by_day.at[d, col]) if d in by_day.index else None
+    def daily(col: str) -> Callable[[dt.date], float | None]:
+        return lambda d: float(by_day.at[d, col]) if d in by_day.index else None
 
-        now = at(day)
-        rows.append(
-            (
-                col.upper(),
-                now,
-                _change(now, at(day - dt.timedelta(WEEK))),
-                _change(now, at(day - dt.timedelta(MONTH))),
-                "mart_active_users_daily",
-            )
-        )
+    rows = [_kpi(col.upper(), daily(col), day, "mart_active_users_daily") for col in ("dau", "wau", "mau")]
     usage = _dates(wh.mart("mart_usage_daily", filters))
     cost = _dates(wh.mart("mart_cost_daily", filters))
     sat = _dates(wh.mart("mart_satisfaction_daily", filters))
@@ -75,16 +75,7 @@ def kpis(wh: Warehouse, filters: Filters) -> pd.DataFrame:
         ("Calls (7 days)", usage, "request_count", "mart_usage_daily"),
         ("Cost USD (7 days)", cost, "cost_usd", "mart_cost_daily"),
     ):
-        now = _window_sum(frame, col, day)
-        rows.append(
-            (
-                label,
-                now,
-                _change(now, _window_sum(frame, col, day - dt.timedelta(WEEK))),
-                _change(now, _window_sum(frame, col, day - dt.timedelta(MONTH))),
-                mart,
-            )
-        )
+        rows.append(_kpi(label, lambda d, f=frame, c=col: _window_sum(f, c, d), day, mart))
 
     def net(end: dt.date) -> float | None:
         up, down = _window_sum(sat, "thumbs_up_count", end), _window_sum(sat, "thumbs_down_count", end)
@@ -92,36 +83,17 @@ def kpis(wh: Warehouse, filters: Filters) -> pd.DataFrame:
             return None
         return (up - down) / (up + down)
 
-    now = net(day)
-    rows.append(
-        (
-            "Net satisfaction (7 days)",
-            now,
-            _change(now, net(day - dt.timedelta(WEEK))),
-            _change(now, net(day - dt.timedelta(MONTH))),
-            "mart_satisfaction_daily",
-        )
-    )
+    rows.append(_kpi("Net satisfaction (7 days)", net, day, "mart_satisfaction_daily"))
     cohorts = wh.mart("mart_cohort_summary", filters, order_by="signup_cohort_week")
     cohorts = cohorts[cohorts["d7_eligible_user_count"] > 0].copy()
     if not cohorts.empty:
         cohorts["signup_cohort_week"] = pd.to_datetime(cohorts["signup_cohort_week"]).dt.date
         by_week = cohorts.set_index("signup_cohort_week")["d7_retention_rate"]
-        last = by_week.index.max()
 
         def ret(w: dt.date) -> float | None:
             return float(by_week[w]) if w in by_week.index else None
 
-        now = ret(last)
-        rows.append(
-            (
-                "D7 retention (latest cohort)",
-                now,
-                _change(now, ret(last - dt.timedelta(WEEK))),
-                _change(now, ret(last - dt.timedelta(MONTH))),
-                "mart_cohort_summary",
-            )
-        )
+        rows.append(_kpi("D7 retention (latest cohort)", ret, by_week.index.max(), "mart_cohort_summary"))
     out = pd.DataFrame(rows, columns=["kpi", "value", "wow_change", "mom_change", "mart"])
     out.attrs["day"] = day
     return out

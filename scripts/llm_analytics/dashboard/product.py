@@ -20,7 +20,11 @@ OPTIONAL_MARTS = (
     "mart_experiment_results",
 )
 # names other branches may give a confidence interval's bounds
-CI_BOUNDS = (("ci_lower", "ci_upper"), ("ci_low", "ci_high"), ("diff_ci_lower", "diff_ci_upper"))
+CI_BOUNDS = (
+    ("difference_ci_lower", "difference_ci_upper"),
+    ("ci_lower", "ci_upper"),
+    ("ci_low", "ci_high"),
+)
 
 
 def session_totals(wh: Warehouse, filters: Filters) -> dict[str, float | None]:
