@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,17 @@ def open_duckdb(database: str | Path = ":memory:", read_only: bool = False) -> d
     return con
 
 
-def _open_waiting(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
-    """Open PATH, waiting up to WAIT_SECONDS while another process (a second run, dbt) holds its lock."""
+def open_waiting(
+    path: str | Path,
+    read_only: bool,
+    wait_seconds: float,
+    on_wait: Callable[[int], None] | None = None,
+    poll_seconds: float = 0.2,
+) -> duckdb.DuckDBPyConnection:
+    """Open PATH, waiting up to WAIT_SECONDS while another process (a second run, dbt) holds its lock,
+    retrying every POLL_SECONDS and telling ON_WAIT (the dashboard) how many retries it has waited."""
     deadline = time.monotonic() + wait_seconds
+    retries = 0
     while True:
         try:
             return open_duckdb(path, read_only=read_only)
@@ -36,7 +44,10 @@ def _open_waiting(path: Path, read_only: bool, wait_seconds: float) -> duckdb.Du
             locked = "lock" in str(exc).lower()
             if wait_seconds <= 0 or not locked or time.monotonic() > deadline:
                 raise UserError(f"cannot open {path}: {exc}") from exc
-            time.sleep(0.2)
+            if on_wait is not None:
+                on_wait(retries)
+            time.sleep(poll_seconds)
+            retries += 1
 
 
 @contextmanager
@@ -49,7 +60,7 @@ def duckdb_connect(
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.exists():
         raise UserError(f"{path} does not exist: load data and run dbt build first")
-    con = _open_waiting(path, read_only, wait_seconds)
+    con = open_waiting(path, read_only, wait_seconds)
     try:
         yield con
     finally:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from ..project import Target, UserError, load_target
-from ..warehouse import open_duckdb
+from ..warehouse import open_waiting, postgres_connect
 
 MARTS_SCHEMA = "marts"
 ALERTS_SCHEMA = "alerts"
@@ -68,22 +67,16 @@ def open_duckdb_waiting(
     path: str, wait_seconds: float, on_wait: Callable[[str], None] | None = None
 ) -> duckdb.DuckDBPyConnection:
     """The file read-only; while another process (dbt) holds its write lock, retry every second and
-    tell ON_WAIT, up to WAIT_SECONDS."""
-    deadline = time.monotonic() + wait_seconds
-    waited = 0
-    while True:
-        try:
-            return open_duckdb(path, read_only=True)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise UserError(f"cannot open {path}: {exc}") from exc
-            if on_wait is not None:
-                on_wait(
-                    f"A build holds the warehouse {path} (DuckDB allows one writer): "
-                    f"waiting for it to finish ({waited} s)…"
-                )
-            time.sleep(1.0)
-            waited += 1
+    tell ON_WAIT, up to WAIT_SECONDS (the loaders' own wait, warehouse.open_waiting, with a message)."""
+
+    def said(waited: int) -> None:
+        if on_wait is not None:
+            on_wait(
+                f"A build holds the warehouse {path} (DuckDB allows one writer): "
+                f"waiting for it to finish ({waited} s)…"
+            )
+
+    return open_waiting(path, True, wait_seconds, on_wait=said, poll_seconds=1.0)
 
 
 def _plain(value: Any) -> Any:
@@ -116,23 +109,10 @@ class Warehouse:
             finally:
                 con.close()
         else:
-            import psycopg
-
-            try:
-                con = psycopg.connect(self.target.postgres_conninfo(), connect_timeout=10)
-            except psycopg.OperationalError as exc:
-                raise UserError(
-                    f"cannot connect to PostgreSQL ({self.target.postgres_display()}): "
-                    f"{self.target.redact(str(exc))}"
-                ) from None
-            try:
-                with con.cursor() as cur:
-                    cur.execute("set time zone 'UTC'")
-                    cur.execute(sql.replace("?", "%s"), list(params))
-                    names = [d[0] for d in cur.description or ()]
-                    rows = cur.fetchall()
-            finally:
-                con.close()
+            with postgres_connect(self.target) as con, con.cursor() as cur:
+                cur.execute(sql.replace("?", "%s"), list(params))
+                names = [d[0] for d in cur.description or ()]
+                rows = cur.fetchall()
         return pd.DataFrame([[_plain(v) for v in r] for r in rows], columns=names)
 
     def columns(self, schema: str, table: str) -> list[str]:
