@@ -119,3 +119,33 @@
     $$;
     commit
 {%- endmacro %}
+
+{#- One row per element of a parsed JSON array (used in a select list; an absent or non-array
+    value gives no rows): the span events of a span. -#}
+{% macro json_array_elements(parsed) -%}
+    {{ return(adapter.dispatch('json_array_elements', 'llm_analytics')(parsed)) }}
+{%- endmacro %}
+{% macro default__json_array_elements(parsed) -%}
+    unnest(case when json_type({{ parsed }}) = 'ARRAY' then cast({{ parsed }} as json[]) end)
+{%- endmacro %}
+{% macro postgres__json_array_elements(parsed) -%}
+    jsonb_array_elements(case when jsonb_typeof({{ parsed }}) = 'array' then {{ parsed }} else '[]'::jsonb end)
+{%- endmacro %}
+{% macro spark__json_array_elements(parsed) -%}
+    explode(coalesce(from_json({{ parsed }}, 'array<string>'), array()))
+{%- endmacro %}
+
+{#- Nanoseconds since the Unix epoch (bigint) as a UTC timestamp, truncated to microseconds, as the
+    loader writes started_at / logged_at; null stays null. -#}
+{% macro unix_nano_to_timestamp(expr) -%}
+    {{ return(adapter.dispatch('unix_nano_to_timestamp', 'llm_analytics')(expr)) }}
+{%- endmacro %}
+{% macro default__unix_nano_to_timestamp(expr) -%}
+    make_timestamp(cast({{ expr }} // 1000 as bigint))
+{%- endmacro %}
+{% macro postgres__unix_nano_to_timestamp(expr) -%}
+    (timestamp '1970-01-01 00:00:00' + ({{ expr }} / 1000) * interval '1 microsecond')
+{%- endmacro %}
+{% macro spark__unix_nano_to_timestamp(expr) -%}
+    timestamp_micros(cast(floor({{ expr }} / 1000) as bigint))
+{%- endmacro %}

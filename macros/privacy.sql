@@ -27,6 +27,12 @@
     trim(lower({{ regexp_replace_all(redact_pii(expr), '[[:space:]]+', ' ') }}))
 {%- endmacro %}
 
+{#- Response text normalised for comparing generations: lower-cased, every run of whitespace one
+    space, trimmed; empty text is null. Not redacted: only its hash leaves staging. -#}
+{% macro normalize_response(expr) -%}
+    nullif(trim(lower({{ regexp_replace_all(expr, '[[:space:]]+', ' ') }})), '')
+{%- endmacro %}
+
 {#- Redacted text as whole words for keyword matching: placeholders ([email], ...) removed so a
     keyword never matches inside one, every run of characters other than letters and digits one
     space, and a space at both ends, so ' word ' matches whole words only. -#}

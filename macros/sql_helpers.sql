@@ -135,6 +135,7 @@ end
         'query_text_redacted',
         'query_category',
         'response_length_chars',
+        'response_hash',
         'is_zero_result',
         'is_regenerated',
         'is_edited',

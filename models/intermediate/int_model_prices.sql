@@ -1,5 +1,7 @@
 -- Token prices per provider and model with their validity period [valid_from, valid_to).
 -- The current price has no effective_to in the seed; here it is valid until far in the future.
+-- price_key names the seed row (provider|model_id|effective_from, unique: tested), so every priced
+-- call can say which price it used.
 
 with
 
@@ -12,6 +14,7 @@ prices as (
 final as (
 
     select
+        {{ surrogate_key(['provider', 'model_id', 'effective_from']) }} as price_key,
         provider,
         model_id as priced_model_id,
         cast(input_usd_per_mtok as {{ type_double() }}) as input_usd_per_mtok,

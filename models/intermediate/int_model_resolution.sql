@@ -1,12 +1,19 @@
--- Every (provider, model name) seen in requests, resolved to the model genai-prices prices it
--- as: the alias rule with the lowest match_priority wins (genai-prices' own order), so dated
--- snapshots such as gpt-4o-2024-08-06 resolve to gpt-4o. Unknown models get a null priced_model_id.
+-- Every (provider, model name) seen in requests or in the providers' bills, resolved to the
+-- model genai-prices prices it as: the alias rule with the lowest match_priority wins
+-- (genai-prices' own order), so dated snapshots such as gpt-4o-2024-08-06 resolve to gpt-4o.
+-- Unknown models get a null priced_model_id.
 
 with
 
 requests as (
 
     select * from {{ ref('int_llm_requests') }}
+
+),
+
+billed as (
+
+    select * from {{ ref('stg_llm__provider_costs') }}
 
 ),
 
@@ -18,11 +25,19 @@ aliases as (
 
 seen_models as (
 
-    select distinct
+    select
         provider,
         model_id
     from requests
     where reject_reason is null
+    union
+    -- bills name models as the provider does (dated snapshots): resolved the same way, so a bill
+    -- and the calls it charges meet on one priced model (mart_cost_reconciliation_daily)
+    select
+        provider,
+        model_id
+    from billed
+    where model_id is not null
 
 ),
 

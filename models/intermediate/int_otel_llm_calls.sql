@@ -199,6 +199,8 @@ mapped as (
         cast(null as {{ dbt.type_string() }}) as query_text_redacted,
         cast(null as {{ dbt.type_string() }}) as query_category,
         cast(null as bigint) as response_length_chars,
+        -- spans carry no response text
+        cast(null as {{ dbt.type_string() }}) as response_hash,
         false as is_zero_result,
         false as is_regenerated,
         false as is_edited,

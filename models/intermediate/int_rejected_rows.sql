@@ -15,6 +15,12 @@ feedback as (
 
 ),
 
+evaluation_scores as (
+
+    select * from {{ ref('int_evaluation_scores') }}
+
+),
+
 product_events as (
 
     select * from {{ ref('stg_llm__product_events') }}
@@ -51,6 +57,15 @@ unioned as (
         received_at,
         reject_reason
     from feedback
+    where reject_reason is not null
+    union all
+    select
+        source_table,
+        evaluation_id as row_id,
+        occurred_at,
+        received_at,
+        reject_reason
+    from evaluation_scores
     where reject_reason is not null
     union all
     select

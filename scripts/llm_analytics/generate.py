@@ -6,7 +6,10 @@ What it plants (so that every mart and alert has something real to find):
 - diurnal and weekly traffic, multi-turn sessions, streaming TTFT, cached tokens, errors by type;
 - sparse explicit feedback (~4% of responses) and denser implicit signals;
 - funnels with drop-off, signups spread over weeks (cohorts), churn, an A/B experiment whose
-  treatment really is better;
+  treatment really is better (more thumbs up, more conversions), and two without effect, one with
+  a sample-ratio mismatch (sample_experiments.py);
+- evaluation scores (sample_evaluations): LLM judge, heuristic and human, one model hallucinating more;
+- answers accepted or inserted, sessions reaching a goal (`sample_product`);
 - three incidents (see `incidents()`): a latency spike, an error burst and a cost spike;
 - dirt at small rates: duplicates, late arrivals, an unknown model, negative and null token
   counts, missing sessions, unknown statuses, emails / phone / card numbers in query text.
@@ -28,7 +31,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import sample_text
+from . import (
+    sample_bills,
+    sample_business,
+    sample_evaluations,
+    sample_experiments,
+    sample_product,
+    sample_routing,
+    sample_text,
+)
 from .contract import raw_tables
 from .sample_poison import NAN_CELLS, poison
 
@@ -252,16 +263,22 @@ def _chunk(
     _signals(rng, c)
     _arrival(rng, c)
     _identities(rng, c, users, chunk_no)
+    sample_routing.plant(c)  # pricier fallbacks of one feature, same-answer regenerations of one model
     _cost_spike(rng, c, users, inc["cost_spike"], chunk_no)
     requests = _make_dirty(rng, _requests_frame(rng, c))
     # the feedback and funnel steps copy rows of the calls: without the long texts, when there are any
     calls = requests.drop(columns=["query_text", "response_text"]) if opts.realistic_text else requests
     feedback = _feedback(rng, calls, c["thumbs_up"], c["rated"], c["zero"])
     product = _product_events(rng, calls, c["treat"], chunk_no)
+    # accept / insert and goal events for the product marts, from a stream of their own
+    signals = sample_product.product_signals(rng, calls.iloc[: c["total"]], chunk_no)
+    product = pd.concat([product, signals], ignore_index=True)
     if opts.realistic_text:
         has_comment = feedback["comment"].notna().to_numpy()
         feedback["comment"] = sample_text.comments(c["trng"], c["corpus"], has_comment)
     frames = {"llm_requests": requests, "feedback_events": feedback, "product_events": product}
+    # drawn last, so every table above stays as it was without it
+    frames["evaluation_scores"] = sample_evaluations.evaluation_scores(rng, calls)
     return poison(frames, c["total"]) if opts.poison and chunk_no == 0 else frames
 
 
@@ -698,6 +715,9 @@ def _write(
     schema: pa.Schema,
     jsonl: bool,
 ) -> None:
+    absent = {name: None for name in schema.names if name not in df.columns}  # optional, not drawn
+    if absent:
+        df = df.assign(**absent)
     tbl = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
     for column, rows in df.attrs.get(NAN_CELLS, {}).items():  # --poison: NaN kept as NaN, not null
         mask = pa.array(np.isin(np.arange(len(df)), rows))
@@ -750,6 +770,28 @@ def _activity(
     return activity, churn_s
 
 
+def _write_once(
+    frames: dict[str, pd.DataFrame],
+    writers: dict[str, pq.ParquetWriter],
+    rows: dict[str, int],
+    out_dir: Path,
+    start: dt.datetime,
+    jsonl: bool,
+) -> None:
+    """The tables written once, after the chunks of calls (revenue and survey events join the
+    product events), then the providers' bills for the calls written (sample_bills: one model-day
+    planted off), which reads them back, so every writer is closed first."""
+    for table, df in frames.items():
+        _write(df, table, writers, out_dir, _schema(table), jsonl)
+        rows[table] = rows.get(table, 0) + len(df)
+    for w in writers.values():
+        w.close()
+    bills = sample_bills.provider_costs(out_dir / "llm_requests.parquet", start)
+    _write(bills, "provider_costs", writers, out_dir, _schema("provider_costs"), jsonl)
+    writers["provider_costs"].close()
+    rows["provider_costs"] = len(bills)
+
+
 def calls_for_rate(calls_per_hour: float, days: int) -> int:
     """The number of calls that gives CALLS_PER_HOUR on average over DAYS days (at least one)."""
     if not calls_per_hour > 0 or calls_per_hour == float("inf"):
@@ -784,6 +826,8 @@ def generate(
     user_df = make_users(rng, users, start, days, opts.pre_start_users, seed)
     exp = make_experiments(rng, user_df, start)
     treat = (exp["variant"] == "treatment").to_numpy()
+    # more experiments (sample-ratio mismatch, three arms): assignment rows only
+    exp = pd.concat([exp, sample_experiments.more_experiments(seed, user_df, start)], ignore_index=True)
     activity, churn_s = _activity(rng, user_df, start, days, opts.pre_start_users > 0)
     writers: dict[str, pq.ParquetWriter] = {}
     rows: dict[str, int] = {}
@@ -800,11 +844,9 @@ def generate(
         chunk_no += 1
         if progress is not None:
             next(progress, None)
-    for table, df in {"users": user_df, "experiment_assignments": exp}.items():
-        _write(df, table, writers, out_dir, _schema(table), jsonl)
-        rows[table] = len(df)
-    for w in writers.values():
-        w.close()
+    business = sample_business.events(np.random.default_rng([seed, 3]), user_df, start, days, churn_s)
+    once = {"product_events": business, "users": user_df, "experiment_assignments": exp}
+    _write_once(once, writers, rows, out_dir, start, jsonl)
     summary = GenerateSummary(
         str(out_dir),
         seed,

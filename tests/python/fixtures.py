@@ -219,6 +219,15 @@ ASSIGNMENTS = [
     {"user_id": "u2", "experiment_id": "exp1", "variant": "treatment", "assigned_at": "2026-10-20 12:00:00"},
 ]
 
+# A second experiment, only so that mart_experiment_results has variances to test (exp1 has one
+# user per variant): u3-u5 are assigned but never active (and not in users.csv), so exp2's
+# per-user means mix real calls and zeros; 2 users in a, 3 in b.
+STATS_ASSIGNMENTS = [
+    {"user_id": u, "experiment_id": "exp2", "variant": v, "assigned_at": "2026-10-01 00:00:00"}
+    for u, v in (("u1", "a"), ("u3", "a"), ("u2", "b"), ("u4", "b"), ("u5", "b"))
+]
+ASSIGNMENTS += STATS_ASSIGNMENTS
+
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))

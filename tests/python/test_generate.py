@@ -91,10 +91,24 @@ def test_sample_carries_dirt_incidents_and_signals(tmp_path: Path) -> None:
             f"""select a.variant, count(distinct p.session_id) filter (where p.event_name = 'converted')
                 / count(distinct p.session_id) filter (where p.event_name = 'ai_query')
             from '{out / "product_events.parquet"}' p
-            join '{out / "experiment_assignments.parquet"}' a using (user_id) group by 1"""
+            join '{out / "experiment_assignments.parquet"}' a using (user_id)
+            where a.experiment_id = 'assistant_prompt_v2' group by 1"""
         ).fetchall()
     )
     assert conv["treatment"] > conv["control"]
+    # sample_experiments: onboarding_tips under-fills 'baseline' (sample-ratio mismatch); answer_style: 3 arms
+    arms = dict(
+        con.execute(
+            f"""select experiment_id, count(distinct variant) from '{out / "experiment_assignments.parquet"}'
+            group by 1"""
+        ).fetchall()
+    )
+    assert arms == {"assistant_prompt_v2": 2, "onboarding_tips": 2, "answer_style": 3}
+    baseline = con.execute(
+        f"""select avg(case when variant = 'baseline' then 1 else 0 end)
+        from '{out / "experiment_assignments.parquet"}' where experiment_id = 'onboarding_tips'"""
+    ).fetchone()[0]
+    assert baseline < 0.5
 
 
 # --- the options: each checks the property it promises, on a small generation -------------------
@@ -140,7 +154,8 @@ def test_realistic_text_is_distinct_long_tailed_and_still_classifiable(tmp_path:
     assert 1_000 < r_len[len(r) // 2] < 2_500 and 10_000 < r_len[-1] <= 20_200
     zero = [t for t in r if re.search(r"couldn't find|no results|unable to find|i don't know", t, re.I)]
     assert 0.01 < len(zero) / len(r) < 0.1
-    assert all(t.startswith("I couldn't find any results") for t in zero)  # only where planted
+    # only where planted (a duplicate generation may come back upper-cased: sample_routing)
+    assert all(t.strip().lower().startswith("i couldn't find any results") for t in zero)
     lengths_ok = duckdb.execute(
         f"select count(*) filter (where length(response_text) != response_length_chars) from '{req}'"
     ).fetchone()[0]
@@ -245,3 +260,34 @@ def test_poison_rows_are_planted_and_the_loader_accepts_them(tmp_path: Path) -> 
     con.execute("set timezone = 'UTC'")
     for f in discover(out, None, tmp_path / "work"):
         check_file(con, f)  # refuses (raises) a file the loader would not load
+
+
+def test_pricier_fallbacks_and_same_answer_regenerations_are_planted(tmp_path: Path) -> None:
+    """sample_routing: one feature's fallbacks go to a pricier model, and one model's regenerations
+    repeat the answer (other case and spacing): its duplicate rate stands out."""
+    from llm_analytics import sample_routing as sr
+
+    out = tmp_path / "r"
+    generate(out, seed=3, days=7, users=200, requests=20_000, start=START)
+    req = f"'{out / 'llm_requests.parquet'}'"
+    fallbacks = duckdb.execute(
+        f"select distinct model_id from {req} "
+        f"where feature_id = '{sr.FALLBACK_FEATURE}' and routing_strategy = 'fallback'"
+    ).fetchall()
+    assert fallbacks == [(sr.FALLBACK_MODEL[1],)]
+    rates = dict(
+        duckdb.execute(
+            f"""with responses as (
+                select distinct on (event_id) event_id, occurred_at, model_id, query_text,
+                    lower(trim(regexp_replace(response_text, '\\s+', ' ', 'g'))) as answer
+                from {req} where status = 'success' and response_text is not null
+            ), ranked as (
+                select model_id, row_number() over (
+                    partition by query_text, answer order by occurred_at, event_id) as n
+                from responses
+            )
+            select model_id, avg(case when n > 1 then 1.0 else 0 end) from ranked group by model_id"""
+        ).fetchall()
+    )
+    others = max(rate for model, rate in rates.items() if model != sr.DUPLICATE_MODEL)
+    assert rates[sr.DUPLICATE_MODEL] > 1.5 * others

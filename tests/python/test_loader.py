@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from .conftest import Warehouse
-from .fixtures import REQUESTS, USERS_CSV, write_fixture, write_jsonl
+from .fixtures import ASSIGNMENTS, REQUESTS, USERS_CSV, write_fixture, write_jsonl
 
 TABLES = ["llm_requests", "feedback_events", "product_events", "users", "experiment_assignments"]
 
@@ -24,7 +24,7 @@ def test_load_is_idempotent_and_names_tables_from_files(warehouse: Warehouse, tm
         "feedback_events": 3,
         "product_events": 3,
         "users": 2,
-        "experiment_assignments": 2,
+        "experiment_assignments": len(ASSIGNMENTS),
     }
     out = warehouse.cli("load", str(data), "--target", warehouse.target)
     assert "skipped" in out.stdout

@@ -81,6 +81,15 @@ COMPARED = {
     "mart_usage_patterns": "cell_id",
     "mart_query_topics_daily": "topic_day_id",
     "mart_query_patterns": "query_pattern_id",
+    "mart_answer_quality_daily": "answer_quality_day_id",
+    "mart_review_sample": "request_id",
+    "mart_session_metrics_daily": "session_day_id",
+    "mart_acceptance_daily": "acceptance_day_id",
+    "mart_user_engagement_l28_monthly": "engagement_bucket_id",
+    "mart_user_engagement_monthly": "engagement_tier_id",
+    "mart_feature_cohorts": "feature_cohort_week_id",
+    "mart_survey_scores": "survey_month_id",
+    "mart_business_monthly": "business_month_id",
 }
 
 

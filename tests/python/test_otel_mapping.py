@@ -118,6 +118,30 @@ def test_recorded_telemetry_of_five_instrumentations_maps_onto_calls(warehouse: 
     # the app's own spans stay in staging, not counted as calls
     assert wh.scalar("select count(*) from staging.stg_otel__spans where not is_llm_call") == 35
     assert wh.scalar("select count(*) from intermediate.int_rejected_rows") == 0
+    check_evaluation_events(wh, got)
+
+
+def check_evaluation_events(wh: Warehouse, got: dict[str, dict[str, Any]]) -> None:
+    """The hand-written gen_ai.evaluation.result log records (tests/fixtures/otel/evaluations)
+    score the two openai_v2_latest calls whose trace and span ids they carry; their explanation
+    (an email address in it) stays in raw."""
+    plain = "6914220ad839a885108d43421eaab788:f9435803d67fb124"
+    gpt4o = "59390d29a8934c10e03e5f2b2fa0a92a:d7ff990d029587e4"
+    scores = wh.query(
+        "select request_id, score_name, score_value, score_label, evaluation_source, has_comment, "
+        "session_id, model_id from marts.fct_evaluation_scores order by score_name"
+    )
+    assert scores == [
+        (gpt4o, "hallucination", None, "hallucinated", "human", False, got[gpt4o]["session_id"], "gpt-4o"),
+        (plain, "relevance", 0.9, "relevant", "llm_judge", True, got[plain]["session_id"], "gpt-4o-mini"),
+    ]
+    columns = {
+        r[0]
+        for r in wh.query(
+            "select column_name from information_schema.columns where table_name = 'stg_otel__logs'"
+        )
+    }
+    assert columns and not columns & {"body", "attributes", "resource_attributes"}
 
 
 def split_trace_file(src: Path, keep_app_spans: bool, out: Path) -> Path:

@@ -105,7 +105,7 @@ def test_end_to_end(built_wh: Warehouse) -> None:
     assert sessions["s2"][3] == 1  # the out-of-range rating was rejected
 
     users = dict(q("select user_id, experiment_variants from marts.dim_users"))
-    assert users == {"u1": "exp1=control", "u2": "exp1=treatment"}
+    assert users == {"u1": "exp1=control; exp2=a", "u2": "exp1=treatment; exp2=b"}
     assert warehouse.scalar(
         "select cast(signup_cohort_week as varchar) from marts.dim_users where user_id = 'u2'"
     ) == ("2026-10-19")
@@ -198,7 +198,9 @@ def test_incremental_run_equals_full_refresh(built_copy: Warehouse, tmp_path: Pa
             total_latency_ms=4000.0,
         ),
         # u2's first call was on 10-21: a late one on 10-20 moves their first day earlier, so
-        # mart_usage_daily.new_users must move from 10-21 (not a touched day) to 10-20
+        # mart_usage_daily.new_users must move from 10-21 (not a touched day) to 10-20; and it
+        # gives r3's answer to r3's query (case and spacing apart) a day earlier, so r3 (10-21,
+        # an older load) becomes a duplicate generation although nothing of 10-21 is loaded
         "r12": request(
             "r12",
             occurred_at="2026-10-20 09:00:00",
@@ -209,6 +211,8 @@ def test_incremental_run_equals_full_refresh(built_copy: Warehouse, tmp_path: Pa
             model_id="gpt-4o",
             prompt_tokens=100,
             completion_tokens=10,
+            query_text="Summarize this invoice",
+            response_text="  sorry, I couldn't find ANY results. ",
         ),
     }
 
@@ -256,6 +260,12 @@ def test_incremental_run_equals_full_refresh(built_copy: Warehouse, tmp_path: Pa
         "where activity_date = '2026-10-21'"
     )
     assert adoption == [(2,)]
+    duplicates = warehouse.query(
+        "select cast(activity_date as varchar), model_id, response_count, duplicate_response_count "
+        "from marts.mart_duplicate_generations_daily where activity_date in ('2026-10-20', '2026-10-21') "
+        "order by 1"
+    )
+    assert duplicates == [("2026-10-20", "gpt-4o", 1, 0), ("2026-10-21", "mistral-large-4", 1, 1)]
     tables = snapshot(warehouse)
     warehouse.dbt("run", "--full-refresh")
     assert [r for r in warehouse.query(sql) if r[0] not in batches] == incremental

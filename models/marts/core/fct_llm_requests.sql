@@ -9,7 +9,9 @@
 -- One row per valid LLM call (deduplicated, rule-breaking rows excluded: see int_rejected_rows).
 -- Incremental: each run re-reads the calls loaded in the last `lookback_hours` hours before the
 -- newest loaded_at already here, and replaces them by request_id, so late events land and the
--- result equals a full refresh. Costs are as of the call's time and never recomputed later.
+-- result equals a full refresh. Costs are as of the call's time and never recomputed later:
+-- a change to seeds/negotiated_prices.csv reaches old calls with --full-refresh only
+-- (docs/incremental.md; the warn test warn_stale_billed_cost counts the calls it leaves behind).
 -- Why an incremental run equals a full refresh: docs/incremental.md.
 
 with
@@ -64,6 +66,10 @@ final as (
         cost_usd,
         cache_savings_usd,
         is_priced,
+        price_key,
+        price_effective_from,
+        negotiated_agreement_id,
+        billed_cost_usd,
         (coalesce(routing_strategy = 'cache', false) or coalesce(cached_tokens > 0, false)) as is_cache_hit,
         emitter_estimated_cost_usd,
         is_regenerated,
@@ -74,7 +80,8 @@ final as (
         query_topic,
         query_category,
         is_zero_result,
-        response_length_chars
+        response_length_chars,
+        response_hash
     from requests
 
 )

@@ -50,6 +50,14 @@ request_totals as (
         min(feature_id) as feature_id,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
+        -- seconds from a fixed instant, so the end of each call's response (occurred_at + its
+        -- latency) is one aggregate, without a second pass for the session's start
+        max(
+            {{ seconds_between("cast('2000-01-01 00:00:00' as timestamp)", 'occurred_at') }}
+            + coalesce(total_latency_ms, 0) / 1000.0
+        )
+        - min({{ seconds_between("cast('2000-01-01 00:00:00' as timestamp)", 'occurred_at') }})
+            as duration_to_last_response_seconds,
         count(*) as request_count,
         sum(case when is_error then 1 else 0 end) as error_count,
         sum(prompt_tokens) as prompt_tokens,
@@ -90,6 +98,8 @@ final as (
         request_totals.started_at,
         request_totals.ended_at,
         {{ seconds_between('request_totals.started_at', 'request_totals.ended_at') }} as duration_seconds,
+        cast(request_totals.duration_to_last_response_seconds as {{ type_double() }})
+            as duration_to_last_response_seconds,
         cast(request_totals.request_count as bigint) as request_count,
         cast(request_totals.error_count as bigint) as error_count,
         cast(request_totals.prompt_tokens as bigint) as prompt_tokens,

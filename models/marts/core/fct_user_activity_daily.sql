@@ -6,7 +6,8 @@
     )
 }}
 
--- Grain: one row per known user x UTC day with any activity (an AI request or a product event).
+-- Grain: one row per known user x UTC day with any activity (an AI request or a product event;
+-- revenue events, var revenue_events, are billing and do not count).
 -- The base for active-user counts: distinct users over a window are counted from these rows,
 -- never by adding daily distinct counts. Incremental: user-days with a call or event loaded
 -- within the lookback are recomputed whole.
@@ -30,7 +31,10 @@ all_product_events as {{ not_materialized() }} (
         *,
         cast(occurred_at as date) as activity_date
     from {{ ref('stg_llm__product_events') }}
-    where reject_reason is null and user_id is not null
+    -- a payment is billing, not use (a renewal charges users who have left): not activity
+    where
+        reject_reason is null and user_id is not null
+        and event_name not in ({{ quoted_list(var('revenue_events')) }})
 
 ),
 

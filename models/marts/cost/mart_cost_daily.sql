@@ -38,6 +38,7 @@ aggregated as (
         sum(completion_tokens) as completion_tokens,
         sum(cached_tokens) as cached_tokens,
         sum(cost_usd) as cost_usd,
+        sum(billed_cost_usd) as billed_cost_usd,
         sum(case when is_priced then 1 else 0 end) as priced_requests,
         sum(case when is_cache_hit then 1 else 0 end) as cache_hits,
         sum(cache_savings_usd) as cache_savings_usd,
@@ -65,7 +66,8 @@ final as (
         cast(coalesce(cache_savings_usd, 0) as {{ type_double() }}) as cache_savings_usd,
         cast(requests - priced_requests as bigint) as unpriced_request_count,
         {{ is_complete_period('request_date', 'day') }} as is_complete_period,
-        last_loaded_at
+        last_loaded_at,
+        cast(coalesce(billed_cost_usd, 0) as {{ type_double() }}) as billed_cost_usd
     from aggregated
 
 )

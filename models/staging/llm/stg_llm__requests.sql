@@ -7,7 +7,8 @@
 }}
 
 -- One row per LLM call: deduplicated on event_id (first received wins), typed, renamed,
--- free text redacted and hashed. Raw query and response text do not leave this model.
+-- free text redacted and hashed (the response only as response_hash). Raw query and response
+-- text do not leave this model.
 -- Rows that break the rules stay here with a reject_reason; downstream models keep only
 -- rows whose reject_reason is null, and int_rejected_rows keeps the others.
 -- Incremental: events whose event_id was received again within the lookback are re-ranked
@@ -70,7 +71,9 @@ responses as (
 
     select
         response_text,
-        coalesce({{ is_zero_result('response_text') }}, false) as is_zero_result
+        coalesce({{ is_zero_result('response_text') }}, false) as is_zero_result,
+        -- equal for texts that differ only in case and whitespace; null without text
+        {{ sha256_hex(normalize_response('response_text')) }} as response_hash
     from (select distinct response_text from deduplicated) as distinct_responses
 
 ),
@@ -109,6 +112,7 @@ renamed as (
         queries.query_text_redacted,
         deduplicated.query_category,
         deduplicated.response_length_chars,
+        responses.response_hash,
         coalesce(responses.is_zero_result, false) as is_zero_result,
         coalesce(deduplicated.user_regenerated, false) as is_regenerated,
         coalesce(deduplicated.user_edited_output, false) as is_edited,
