@@ -147,6 +147,23 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The rows a staging run of events writes: events_to_stage's rows, each with its
+    clamped_received_at and staging_row_id (event_id, or a hash of `content_columns` for a row
+    without one), and of the copies of one event only the first received (by clamped_received_at,
+    then occurred_at, then `tie_breakers`). -#}
+{% macro first_received_events(relation, content_columns, tie_breakers=[]) -%}
+    {%- set keyed -%}
+    (
+        select
+            scoped.*,
+            {{ clamped_received_at('scoped') }} as clamped_received_at,
+            {{ staging_row_id('scoped.event_id', content_columns) }} as staging_row_id
+        from ({{ events_to_stage(relation) }}) as scoped
+    ) as keyed
+    {%- endset -%}
+    {{ deduplicate_first(keyed, 'staging_row_id', (['clamped_received_at', 'occurred_at'] + tie_breakers) | join(', ')) }}
+{%- endmacro %}
+
 {#- A raw row's received_at (the sender's clock), or its load time when that is earlier: an event
     cannot reach the pipeline after the load that brought it, so a received_at in the future is a
     sender's clock ahead of ours, clamped rather than trusted (docs/loading.md). Rows loaded before

@@ -1,15 +1,14 @@
 """`llm-analytics dashboard`: serve the Streamlit dashboard (scripts/llm_analytics/dashboard/) over a
 target's marts, on 127.0.0.1 unless told otherwise.
 
-Streamlit runs its own server process; this command checks the target first (a missing DuckDB file
-or an unreachable server is one clear message, not a page of traceback) and passes the target to
-the app through the environment.
+This command checks the target first (a missing DuckDB file or an unreachable server is one clear
+message, not a page of traceback), then becomes the Streamlit server (exec, same process id), so a
+scheduler's or a test's stop signal reaches the server itself and leaves nothing running.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -67,8 +66,5 @@ def dashboard(
     if t.type == "duckdb":  # absolute: the server's working folder need not be this one
         env["DUCKDB_PATH"] = str(t.duckdb_path)
     print(f"dashboard on {target}: open http://{host}:{port} (Ctrl-C stops it)", file=sys.stderr, flush=True)
-    try:
-        code = subprocess.call(streamlit_command(port, host), env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    command = streamlit_command(port, host)
+    os.execve(command[0], command, env)

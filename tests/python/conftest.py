@@ -137,12 +137,25 @@ class Warehouse:
 
 
 def _run(cmd: list[str], env: dict[str, str], check: bool, cwd: Path) -> subprocess.CompletedProcess[str]:
+    started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    _record_timing(cmd, time.perf_counter() - started)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
         )
     return proc
+
+
+def _record_timing(cmd: list[str], seconds: float) -> None:
+    """With LLM_ANALYTICS_TEST_TIMINGS=<file>, one line per command the tests run (seconds, the test,
+    the command): where the suite's time goes (docs/development.md)."""
+    log = os.environ.get("LLM_ANALYTICS_TEST_TIMINGS")
+    if log:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+        words = [Path(cmd[0]).name, *(a for a in cmd[1:4] if not a.startswith("/"))]
+        with open(log, "a") as f:
+            f.write(f"{seconds:.2f}\t{test}\t{' '.join(words)}\n")
 
 
 def _pg_conninfo(dbname: str) -> str:

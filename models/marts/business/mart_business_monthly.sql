@@ -154,38 +154,39 @@ signups as (
 
 ),
 
-first_activation as (
+milestones as (
 
     select
-        signups.user_id,
-        min(activation_events.occurred_at) as activated_at
-    from signups
-    inner join activation_events
-        on signups.user_id = activation_events.user_id and signups.signed_up_at <= activation_events.occurred_at
-    group by signups.user_id
+        user_id,
+        occurred_at,
+        'activation' as milestone
+    from activation_events
+    union all
+    select
+        user_id,
+        occurred_at,
+        'success' as milestone
+    from successes
+    union all
+    select
+        user_id,
+        occurred_at,
+        'positive' as milestone
+    from positive_feedback
 
 ),
 
-first_success as (
+first_milestones as (
 
+    -- each signup's first activation, successful call and positive feedback after signing up
     select
         signups.user_id,
-        min(successes.occurred_at) as first_success_at
+        min(case when milestones.milestone = 'activation' then milestones.occurred_at end) as activated_at,
+        min(case when milestones.milestone = 'success' then milestones.occurred_at end) as first_success_at,
+        min(case when milestones.milestone = 'positive' then milestones.occurred_at end) as first_positive_at
     from signups
-    inner join successes
-        on signups.user_id = successes.user_id and signups.signed_up_at <= successes.occurred_at
-    group by signups.user_id
-
-),
-
-first_positive as (
-
-    select
-        signups.user_id,
-        min(positive_feedback.occurred_at) as first_positive_at
-    from signups
-    inner join positive_feedback
-        on signups.user_id = positive_feedback.user_id and signups.signed_up_at <= positive_feedback.occurred_at
+    inner join milestones
+        on signups.user_id = milestones.user_id and signups.signed_up_at <= milestones.occurred_at
     group by signups.user_id
 
 ),
@@ -198,18 +199,16 @@ signup_journeys as (
         signups.user_id,
         signups.is_window_closed,
         coalesce(
-            first_activation.activated_at
+            first_milestones.activated_at
             <= {{ dbt.dateadd('day', var('activation_window_days'), 'signups.signed_up_at') }},
             false
         ) as is_activated,
-        {{ seconds_between('signups.signed_up_at', 'first_success.first_success_at') }} / 3600.0
+        {{ seconds_between('signups.signed_up_at', 'first_milestones.first_success_at') }} / 3600.0
             as hours_to_first_success,
-        {{ seconds_between('signups.signed_up_at', 'first_positive.first_positive_at') }} / 3600.0
+        {{ seconds_between('signups.signed_up_at', 'first_milestones.first_positive_at') }} / 3600.0
             as hours_to_first_positive
     from signups
-    left join first_activation on signups.user_id = first_activation.user_id
-    left join first_success on signups.user_id = first_success.user_id
-    left join first_positive on signups.user_id = first_positive.user_id
+    left join first_milestones on signups.user_id = first_milestones.user_id
 
 ),
 

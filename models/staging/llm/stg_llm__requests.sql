@@ -23,37 +23,13 @@ source as (
 
 ),
 
-scoped as (
-
-    {{ events_to_stage('source') }}
-
-),
-
-clamped as (
-
-    -- received_at by the sender's clock, never after the load that brought the row (docs/loading.md)
-    select
-        *,
-        {{ clamped_received_at('scoped') }} as clamped_received_at
-    from scoped
-
-),
-
-keyed as (
-
-    select
-        *,
-        {{ staging_row_id('event_id', [
-            'occurred_at', 'received_at', 'session_id', 'user_id', 'response_id', 'model_id', 'query_text'
-        ]) }} as staging_row_id
-    from clamped
-
-),
-
 deduplicated as (
 
-    -- first received copy of each event (a row without an event_id is keyed by its content)
-    {{ deduplicate_first('keyed', 'staging_row_id', 'clamped_received_at, occurred_at, response_id') }}
+    -- the rows this run stages, the first received copy of each event (a row without an
+    -- event_id is keyed by its content); received_at clamped to the load (docs/loading.md)
+    {{ first_received_events('source', [
+        'occurred_at', 'received_at', 'session_id', 'user_id', 'response_id', 'model_id', 'query_text'
+    ], ['response_id']) }}
 
 ),
 
