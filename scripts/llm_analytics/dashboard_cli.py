@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from .dashboard.data import TARGET_ENV
+from .dashboard import TARGET_ENV
 from .project import UserError, load_target
 
 APP = Path(__file__).resolve().parent / "dashboard" / "app.py"

@@ -24,10 +24,10 @@ source as (
 
 ),
 
+-- the rows this run stages, the first received copy of each event (a row without an event_id is
+-- keyed by its content), received_at clamped to the load (docs/loading.md)
 deduplicated as (
 
-    -- the rows this run stages, the first received copy of each event (a row without an
-    -- event_id is keyed by its content); received_at clamped to the load (docs/loading.md)
     {{ first_received_events('source', [
         'occurred_at', 'received_at', 'session_id', 'user_id', 'event_name', 'properties'
     ]) }}

@@ -25,10 +25,10 @@ import pandas as pd
 
 from ..project import Target, UserError, load_target
 from ..warehouse import open_waiting, postgres_connect
+from . import TARGET_ENV
 
 MARTS_SCHEMA = "marts"
 ALERTS_SCHEMA = "alerts"
-TARGET_ENV = "LLM_ANALYTICS_DASHBOARD_TARGET"
 LOCK_WAIT_ENV = "LLM_ANALYTICS_DASHBOARD_LOCK_WAIT"
 LOCK_WAIT_SECONDS = 600.0  # how long a page waits for a build to release the DuckDB file
 # the date or time column each mart is filtered on, first match wins
