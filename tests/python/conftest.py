@@ -11,6 +11,9 @@ Speed without losing isolation:
   PostgreSQL's profile names a database, and dbt parses in full when it changes: so every
   PostgreSQL warehouse of a worker answers to one name while it is used (`Warehouse.activate`
   renames it so, and the previous one back), and its builds parse partially too.
+- `llm-analytics load` runs in the test's own process (the same typer app, with the warehouse's
+  environment and working folder): a load's quality gates import Great Expectations, three
+  seconds a process, and the suite loads over a hundred times. Every other command is a subprocess.
 - `pytest -n 2 --dist loadgroup` (the Makefile) runs the DuckDB and the PostgreSQL tests side by side:
   `pytest_itemcollected` puts each test in its engine's group.
 """
@@ -88,6 +91,8 @@ class Warehouse:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         self.activate()
+        if args and args[0] in IN_PROCESS:
+            return _run_in_process(list(args), self.env, check, self.home)
         return _run([str(BIN / "llm-analytics"), *args], self.env, check, self.home)
 
     def python(self, script: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -144,6 +149,43 @@ def _run(cmd: list[str], env: dict[str, str], check: bool, cwd: Path) -> subproc
         raise AssertionError(
             f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
         )
+    return proc
+
+
+IN_PROCESS = {"load"}  # CLI commands run in the test's process (see the module's docstring)
+
+
+def _run_in_process(
+    args: list[str], env: dict[str, str], check: bool, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """`llm-analytics ARGS` through the CLI's typer app in this process, with exactly ENV as the
+    environment and CWD as the working folder (both restored after), answered like `_run`: exit
+    code, stdout and stderr. An error the command does not handle is raised with its traceback."""
+    from llm_analytics.cli import app
+    from llm_analytics.project import UserError
+    from typer.testing import CliRunner
+
+    saved_env, saved_cwd = dict(os.environ), Path.cwd()
+    started = time.perf_counter()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, args)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        os.chdir(saved_cwd)
+    _record_timing(["llm-analytics-in-process", *args], time.perf_counter() - started)
+    code, stderr = result.exit_code, result.stderr
+    if isinstance(result.exception, UserError):  # as cli.main answers it
+        code, stderr = 2, f"{stderr}error: {result.exception}\n"
+    elif result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    proc = subprocess.CompletedProcess(["llm-analytics", *args], code, result.stdout, stderr)
+    if check and code != 0:
+        command = " ".join(["llm-analytics", *args])
+        raise AssertionError(f"{command} exited {code}\n{proc.stdout[-6000:]}\n{stderr[-4000:]}")
     return proc
 
 
