@@ -36,7 +36,8 @@ demo: install  ## Generate sample data, load it, build every model and test on D
 	@echo "Marts are in its schema 'marts' (fct_llm_requests, fct_llm_sessions, fct_feedback, dim_users, ...);"
 	@echo "rejected rows with their reason are in intermediate.int_rejected_rows."
 	@echo "See them as web pages: make dashboard (http://127.0.0.1:$(PORT)); the dbt docs: make docs."
-	@echo "Try: $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(DUCKDB_PATH)', read_only=True).sql('select * from marts.fct_llm_sessions limit 5'))\""
+	@echo "Try: $(BIN)/llm-analytics query \"select * from marts.mart_cost_daily order by activity_date desc limit 5\""
+	@echo "or export the marts as Parquet: $(BIN)/llm-analytics export --out data/export"
 	@echo
 	@echo "Alerts for the sample's last hour (exit code 1 means something fired: not a failure here):"
 	-$(BIN)/llm-analytics alerts run --target duckdb --at $(shell date -u +%Y-%m-%d)T00:00

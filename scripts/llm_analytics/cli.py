@@ -317,6 +317,50 @@ def bench(
         raise typer.Exit(1)
 
 
+@app.command("export")
+def export_tables(
+    out: Annotated[Path, typer.Option("--out", help="Folder: writes OUT/<schema>/<table>.parquet.")],
+    target: TargetOpt = "duckdb",
+    schema: Annotated[
+        str, typer.Option(help="Schema to export (marts, staging, intermediate, raw).")
+    ] = "marts",
+    since: Annotated[
+        str | None,
+        typer.Option(help="Incremental models: only rows loaded or recomputed since this UTC time (ISO)."),
+    ] = None,
+) -> None:
+    """Every table and view of a schema as Parquet, read-only (docs/cli.md#export)."""
+    from .export import export, parse_since
+
+    try:
+        written = export(load_target(target), out, schema, parse_since(since))
+    except UserError as exc:
+        fail(console, exc)
+    table = RichTable(title=f"export of {schema} from {target}")
+    for col in ("table", "rows", "file"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for e in written:
+        table.add_row(
+            e.table + (f" (since, by {e.since_column})" if e.since_column else ""), f"{e.rows:,}", str(e.path)
+        )
+    Console(width=160).print(table)
+
+
+@app.command("query")
+def query_warehouse(
+    sql: Annotated[str, typer.Argument(help="The SQL to run (read-only).")],
+    target: TargetOpt = "duckdb",
+    fmt: Annotated[str, typer.Option("--format", help="table, json (one object per line) or csv.")] = "table",
+) -> None:
+    """Run one read-only query on the warehouse and print its rows (docs/cli.md#query)."""
+    from .export import run_query
+
+    try:
+        run_query(load_target(target), sql, fmt)
+    except UserError as exc:
+        fail(console, exc)
+
+
 @app.command("grant")
 def grant_access(
     target: TargetOpt = "postgres",
