@@ -256,10 +256,11 @@ where not exists (
     {{- return(generate_schema_name('build_state', none)) -}}
 {%- endmacro %}
 
-{#- Where the on-run-start hook keeps each invocation's load horizon. -#}
+{#- Where the on-run-start hook keeps each invocation's load horizon (target.get: a Spark profile
+    has no database). -#}
 {% macro load_horizons_relation() -%}
     {{- return(api.Relation.create(
-        database=target.database,
+        database=target.get('database'),
         schema=build_state_schema(),
         identifier='load_horizons'
     )) -}}
@@ -272,7 +273,7 @@ where not exists (
 {% macro record_load_horizon() -%}
     {%- if execute -%}
         {%- set relation = load_horizons_relation() -%}
-        {%- set manifest = adapter.get_relation(database=target.database, schema='raw', identifier='load_manifest') -%}
+        {%- set manifest = adapter.get_relation(database=target.get('database'), schema='raw', identifier='load_manifest') -%}
         {%- set timestamp = dbt.type_timestamp() -%}
         {%- set open_ended = "cast('" ~ var('open_ended_timestamp') ~ "' as " ~ timestamp ~ ")" -%}
         {%- set now = 'cast(' ~ dbt.current_timestamp() ~ ' as ' ~ timestamp ~ ')' -%}

@@ -44,12 +44,20 @@ def provider_costs(
     """
     prices = prices_csv or project_dir() / "seeds" / "model_prices.csv"
     con = duckdb.connect()
+    # one thread: a parallel sum adds in another order each run, and the bill's last rounded digit
+    # moved with it; the same seed must give the same files
+    con.execute("set threads = 1")
     try:
         con.execute(
             f"""create temp table calls as
             select * from (
-                select *, row_number() over (
-                    partition by event_id order by received_at, occurred_at) as copy_no
+                -- only what a bill needs: the prompts and responses would be most of the memory
+                select
+                    event_id, received_at, occurred_at, provider, model_id, status, session_id,
+                    prompt_tokens, completion_tokens, cached_tokens,
+                    row_number() over (
+                        partition by event_id order by received_at, occurred_at
+                    ) as copy_no
                 from read_parquet('{requests_parquet}')
             )
             where copy_no = 1 and provider in {BILLED_PROVIDERS} and status in ('success', 'error')
