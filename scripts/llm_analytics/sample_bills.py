@@ -43,16 +43,12 @@ def provider_costs(
     apart from the planted day the bill and the warehouse agree within rounding.
     """
     prices = prices_csv or project_dir() / "seeds" / "model_prices.csv"
-    con = duckdb.connect()
-    # one thread: a parallel sum adds in another order each run, and the bill's last rounded digit
-    # moved with it; the same seed must give the same files
-    con.execute("set threads = 1")
+    con = duckdb.connect(config={"threads": 1})  # a parallel sum's order, and last digit, vary by run
     try:
         con.execute(
             f"""create temp table calls as
             select * from (
-                -- only what a bill needs: the prompts and responses would be most of the memory
-                select
+                select  -- only what a bill needs, not the prompts and responses
                     event_id, received_at, occurred_at, provider, model_id, status, session_id,
                     prompt_tokens, completion_tokens, cached_tokens,
                     row_number() over (
