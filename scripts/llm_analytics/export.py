@@ -29,9 +29,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .project import Target, UserError, project_dir
-from .warehouse import duckdb_connect, postgres_connect
+from .raw_files import quote_ident, sql_literal
+from .warehouse import Db, duckdb_connect, postgres_connect
 
 FORMATS = ("table", "json", "csv")
+RELATIONS_SQL = "select table_name from information_schema.tables where table_schema = ? order by 1"
 BATCH_ROWS = 50_000  # rows held in memory at a time while exporting or printing
 # the watermark of an incremental model, as its config names it (docs/incremental.md)
 _CONFIG = re.compile(r"materialized\s*=\s*'incremental'.*?'recent_column'\s*:\s*'(\w+)'", re.S)
@@ -89,10 +91,6 @@ def watermark_columns(root: Path | None = None) -> dict[str, str]:
         if match:
             found[path.stem] = match.group(1)
     return found
-
-
-def _quoted(*names: str) -> str:
-    return ".".join('"' + n.replace('"', '""') + '"' for n in names)
 
 
 @contextmanager
@@ -197,13 +195,19 @@ def export(target: Target, out: Path, schema: str, since: dt.datetime | None) ->
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with read_only(target) as con:
-        names = _relations(con, target, schema)
+        names = [
+            r[0]
+            for r in Db(target.type, con, True).rows(
+                "select table_name from information_schema.tables where table_schema = ? order by 1",
+                (schema,),
+            )
+        ]
         if not names:
             raise UserError(f"{target.name}: schema {schema} has no tables (run dbt build first)")
         for name in names:
             column = marks.get(name)
-            where = f" where {_quoted(column)} >= '{since.isoformat(sep=' ')}'" if column and since else ""
-            sql = f"select * from {_quoted(schema, name)}{where}"
+            where = f" where {quote_ident(column)} >= {sql_literal(str(since))}" if column and since else ""
+            sql = f"select * from {quote_ident(schema)}.{quote_ident(name)}{where}"
             path = folder / f"{name}.parquet"
             partial = path.with_suffix(".parquet.partial")
             if target.type == "duckdb":
@@ -223,23 +227,9 @@ def export(target: Target, out: Path, schema: str, since: dt.datetime | None) ->
     return written
 
 
-def _relations(con: Any, target: Target, schema: str) -> list[str]:
-    sql = (
-        "select table_name from information_schema.tables where table_schema = '"
-        + schema.replace("'", "''")
-        + "' order by table_name"
-    )
-    if target.type == "duckdb":
-        return [r[0] for r in con.execute(sql).fetchall()]
-    with con.cursor() as cur:
-        cur.execute(sql)
-        return [r[0] for r in cur.fetchall()]
-
-
 def _duckdb_parquet(con: Any, sql: str, path: Path) -> int:
     """DuckDB writes the Parquet itself (its own types, streamed): the row count comes back."""
-    quoted = str(path).replace("'", "''")
-    return int(con.execute(f"copy ({sql}) to '{quoted}' (format parquet)").fetchone()[0])
+    return int(con.execute(f"copy ({sql}) to {sql_literal(str(path))} (format parquet)").fetchone()[0])
 
 
 def _postgres_parquet(con: Any, sql: str, path: Path) -> int:

@@ -19,7 +19,7 @@ import yaml
 
 from .contract import Table
 from .project import UserError
-from .raw_files import ContractError, sql_literal
+from .raw_files import ContractError, quote_ident, sql_literal
 
 # A field's text as DuckDB reads it (every JSONL and CSV field is read as text; Parquet keeps types).
 _TEXT = "cast({f} as varchar)"
@@ -36,10 +36,6 @@ CONVERSIONS: dict[str, str] = {
 DERIVED = ("diff_ms", "coalesce")  # diff_ms: [later, earlier] timestamps; coalesce: [a, b, ...]
 SPEC_KEYS = {"field", "convert", "values", "other", "const", *DERIVED}
 KINDS = ("field", "const", *DERIVED)
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(value: Any) -> str:

@@ -57,6 +57,11 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def quote_ident(name: str) -> str:
+    """NAME as a double-quoted SQL identifier (DuckDB, PostgreSQL)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def reader_sql(f: LoadFile) -> str:
     """The DuckDB table function that streams the file's rows as they are written."""
     p = sql_literal(str(f.path))

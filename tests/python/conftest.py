@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -146,10 +146,15 @@ def _run(cmd: list[str], env: dict[str, str], check: bool, cwd: Path) -> subproc
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     _record_timing(cmd, time.perf_counter() - started)
     if check and proc.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
-        )
+        _failed(proc)
     return proc
+
+
+def _failed(proc: subprocess.CompletedProcess[str]) -> NoReturn:
+    """A command's failure as a test sees it: the command, its exit code and the end of its output."""
+    raise AssertionError(
+        f"{' '.join(proc.args)} exited {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
+    )
 
 
 IN_PROCESS = {"load"}  # CLI commands run in the test's process (see the module's docstring)
@@ -184,8 +189,7 @@ def _run_in_process(
         raise result.exception
     proc = subprocess.CompletedProcess(["llm-analytics", *args], code, result.stdout, stderr)
     if check and code != 0:
-        command = " ".join(["llm-analytics", *args])
-        raise AssertionError(f"{command} exited {code}\n{proc.stdout[-6000:]}\n{stderr[-4000:]}")
+        _failed(proc)
     return proc
 
 
